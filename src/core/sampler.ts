@@ -1,0 +1,93 @@
+/**
+ * One generic reverse loop over the (s,t) pairs of a trajectory (Analytic-DPM §2.6 / Extended-Analytic-DPM
+ * sample.py). Per jump t -> s: eps = model(x_t, t); x0 = clamp((x_t - sqrt(bbar_t) eps)/sqrt(abar_t));
+ * mean by the process (DDPM posterior form or DDIM eps form); sigma^2 by the variance rule, clipped at the
+ * tau_2 -> tau_1 jump when clipPixel = y > 0; x_s = mean + sigma z. The last jump (0, tau_1) returns the
+ * clamped x0 prediction without noise.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Schedule } from './schedule.js';
+import type { DataRange, EpsModel } from './model.js';
+import type { NoiseSource } from './rng.js';
+import type { VarianceRule } from './variances.js';
+import { lambda2, reverseMean, type ProcessName, PROCESS_NAMES } from './posterior.js';
+import { predictX0 } from './predictX0.js';
+import { reversePairs } from './trajectory.js';
+import { clipPixelThreshold } from '../estimators/analyticVariance.js';
+
+export interface StepInfo {
+  s: number;
+  t: number;
+  lam2: number;
+  sigma2: number;
+  /** sigma^2 before the clipPixel clip */
+  sigma2Unclipped: number;
+}
+
+export interface SampleArgs {
+  model: EpsModel;
+  schedule: Schedule;
+  /** increasing timesteps tau_1 < ... < tau_K */
+  trajectory: readonly number[];
+  variance: VarianceRule;
+  /** x0 clamp range; null for unbounded data */
+  range: DataRange;
+  /** keyed noise source; sample ids select the per-sample streams */
+  noise: NoiseSource;
+  ids: readonly number[];
+  /** DDIM eta (ignored by ddpm) */
+  eta?: number;
+  /** y in {0,1,2}: clip sigma^2 of the tau_2 -> tau_1 jump to (y 2/255 sqrt(pi/2))^2; 0 = off */
+  clipPixel?: number;
+  /** starting x_T; default: N(0, I) from the stream "xT" */
+  xT?: tf.Tensor;
+  onStep?: (info: StepInfo) => void;
+}
+
+/** The uniform sampler signature: every sampler maps SampleArgs to x_0 samples [B, ...shape]. */
+export type Sampler = (args: SampleArgs) => tf.Tensor;
+
+/** sigma^2 of one jump with the clipPixel rule applied at s = tau_1 (the second-to-last jump). */
+export function jumpVariance(args: SampleArgs, s: number, t: number, lam2: number): StepInfo {
+  const sigma2Unclipped = args.variance.sigma2({ sch: args.schedule, s, t, lam2 });
+  const y = args.clipPixel ?? 0;
+  const clip = y > 0 && s === args.trajectory[0];
+  const sigma2 = clip ? Math.min(sigma2Unclipped, clipPixelThreshold(y)) : sigma2Unclipped;
+  return { s, t, lam2, sigma2, sigma2Unclipped };
+}
+
+/** The generic reverse loop for a process (ddpm | ddim). */
+export function reverseLoop(process: ProcessName, args: SampleArgs): tf.Tensor {
+  const { model, schedule: sch, noise, ids } = args;
+  if (![0, 1, 2].includes(args.clipPixel ?? 0)) throw new Error(`clipPixel must be 0, 1 or 2, got ${args.clipPixel}`);
+  let x = args.xT ? args.xT.clone() : noise.normal('xT', ids, model.shape);
+  for (const [s, t] of reversePairs(args.trajectory)) {
+    const next = tf.tidy(() => {
+      const eps = model.predictEps(x, t);
+      const x0 = predictX0(sch, x, eps, t, args.range);
+      if (s === 0) return x0;
+      const lam2 = lambda2(sch, process, s, t, args.eta ?? 0);
+      const info = jumpVariance(args, s, t, lam2);
+      args.onStep?.(info);
+      const mean = reverseMean(sch, process, s, t, lam2, x, x0, eps);
+      if (info.sigma2 <= 0) return mean;
+      return tf.add(mean, tf.mul(noise.normal(`z:${t}`, ids, model.shape), Math.sqrt(info.sigma2)));
+    });
+    x.dispose();
+    x = next;
+  }
+  return x;
+}
+
+export const SAMPLERS: Record<ProcessName, Sampler> = {
+  ddpm: (args) => reverseLoop('ddpm', args),
+  ddim: (args) => reverseLoop('ddim', args),
+};
+
+/** Look up a sampler by name. */
+export function samplerByName(name: string): Sampler {
+  if (!(PROCESS_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`unknown sampler "${name}"; allowed: ${PROCESS_NAMES.join(', ')}`);
+  }
+  return SAMPLERS[name as ProcessName];
+}
