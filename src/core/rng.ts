@@ -2,8 +2,8 @@
  * Reproducible randomness from one root seed. Every random draw is keyed by (stream, id): the noise of
  * sample i at timestep t does not depend on batch size, batch order, shards or which cells are run, so
  * compared cells share their noise (common random numbers, ecosystem.md D.1).
- * Bulk normals use a small counter-free PRNG (sfc32, seeded by a 32-bit hash of (root, stream, id)) and
- * Box-Muller, in JS, so they are bit-identical on every backend.
+ * Bulk normals use a small PRNG (sfc32, seeded by a 32-bit hash of (root, stream, id)) and the polar method,
+ * in JS, so they are bit-identical on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
@@ -54,15 +54,47 @@ export function sfc32(seed: number): () => number {
   return () => (next() + 0.5) / 4294967296;
 }
 
-/** Fill out[offset .. offset+n) with standard normals from the stream seeded by `seed` (Box-Muller). */
+/**
+ * Fill out[offset .. offset+n) with standard normals from the stream seeded by `seed`: sfc32 inlined, and
+ * Marsaglia's polar method (no trigonometry), about 2x faster than Box-Muller with a closure.
+ */
 export function fillNormal(out: Float32Array, offset: number, n: number, seed: number): void {
-  const u = sfc32(seed);
-  let i = 0;
-  while (i < n) {
-    const r = Math.sqrt(-2 * Math.log(u()));
-    const th = 2 * Math.PI * u();
-    out[offset + i++] = r * Math.cos(th);
-    if (i < n) out[offset + i++] = r * Math.sin(th);
+  let a = 0x9e3779b9 | 0;
+  let b = 0x243f6a88 | 0;
+  let c = 0xb7e15162 | 0;
+  let d = seed | 0;
+  let t = 0;
+  for (let k = 0; k < 12; k++) {
+    t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+  }
+  const scale = 1 / 2147483648; // int32 -> [-1, 1)
+  let i = offset;
+  const end = offset + n;
+  while (i < end) {
+    t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    const u = t * scale;
+    t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    const v = t * scale;
+    const s = u * u + v * v;
+    if (s >= 1 || s === 0) continue;
+    const m = Math.sqrt((-2 * Math.log(s)) / s);
+    out[i++] = u * m;
+    if (i < end) out[i++] = v * m;
   }
 }
 

@@ -14,10 +14,14 @@ export function rangeVarianceBound(range: DataRange): number {
   return range ? ((range[1] - range[0]) / 2) ** 2 : Infinity;
 }
 
-/** cov0(t) = bbar_t/abar_t (1 - msEps_t), clipped to [0, ((b-a)/2)^2] (the code clips this term, §3.2). */
+/**
+ * cov0(t) = bbar_t/abar_t (1 - msEps_t), clipped to [0, min(bbar_t/abar_t, ((b-a)/2)^2)]: Theorem 2 (Eqs. 11-12).
+ * The official code clips to [0, 1] only, since msEps >= 0 already gives Eq. 11; the residual estimator can
+ * dip below 0 by Monte Carlo noise, so Eq. 11 is applied explicitly (identical for msEps >= 0).
+ */
 export function cov0(sch: Schedule, t: number, msEpsT: number, range: DataRange): number {
-  const raw = (sch.bbar[t] / sch.abar[t]) * (1 - msEpsT);
-  return Math.min(Math.max(raw, 0), rangeVarianceBound(range));
+  const ratio = sch.bbar[t] / sch.abar[t];
+  return Math.min(Math.max(ratio * (1 - msEpsT), 0), ratio, rangeVarianceBound(range));
 }
 
 /** sigma^2 = lambda^2 + gamma^2 cov0 (Analytic-DPM Eq. 9 / Lemma 13 on a skip). */

@@ -17,13 +17,13 @@ export function validateMsEps(msEps: ArrayLike<number>, N: number, where: string
     throw new Error(`${where}: msEps has ${msEps.length} entries, expected N+1 = ${N + 1} (index 0 = 0, then t = 1..${N})`);
   }
   for (let t = 0; t <= N; t++) {
-    if (!Number.isFinite(msEps[t]) || msEps[t] < 0) throw new Error(`${where}: msEps[${t}] = ${msEps[t]} is not a finite non-negative number`);
+    if (!Number.isFinite(msEps[t])) throw new Error(`${where}: msEps[${t}] = ${msEps[t]} is not a finite number`);
   }
   if (msEps[0] !== 0) throw new Error(`${where}: msEps[0] must be 0 (index 0 is data), got ${msEps[0]}`);
 }
 
 /** Load and validate an artifact; `expect` fields that are given must match. */
-export function loadMsEps(path: string, expect: Partial<Pick<MsEpsArtifact, 'N' | 'M' | 'seed' | 'schedule' | 'model'>> = {}): MsEpsArtifact {
+export function loadMsEps(path: string, expect: Partial<Pick<MsEpsArtifact, 'N' | 'M' | 'seed' | 'schedule' | 'model' | 'estimator'>> = {}): MsEpsArtifact {
   if (!existsSync(path)) throw new Error(`msEps file ${path} does not exist`);
   let a: MsEpsArtifact;
   try {
@@ -39,10 +39,11 @@ export function loadMsEps(path: string, expect: Partial<Pick<MsEpsArtifact, 'N' 
   if (!Array.isArray(a.stderr) || a.stderr.length !== a.msEps.length) {
     throw new Error(`msEps file ${path}: field "stderr" must be an array of the same length as msEps (${a.msEps.length})`);
   }
-  for (const key of ['N', 'M', 'seed', 'schedule', 'model'] as const) {
+  for (const key of ['N', 'M', 'seed', 'schedule', 'model', 'estimator'] as const) {
     if (expect[key] !== undefined && a[key] !== expect[key]) {
       throw new Error(`msEps file ${path}: field "${key}" is ${JSON.stringify(a[key])}, expected ${JSON.stringify(expect[key])}`);
     }
   }
+  a.estimator ??= 'eps2';
   return a;
 }

@@ -17,6 +17,12 @@
  * and the tail (N1, N] is covered by K2 evenly spaced steps. K is split roughly in proportion to the two
  * parts, with the bad part weighted 80%: K1 = ceil((1 - 0.8 num_bad/N) K), then clamped (see splitBadTail).
  * With no bad points num_bad = 0, N1 = N, K1 = K, K2 = 0: the plain DP on [1, N].
+ *
+ * The heuristic assumes estimates exceed 1 only in a tail of large t (model error). For data whose msEps is
+ * close to 1 at small t as well (e.g. discrete data with an exact model: x0 is identifiable from x_1, so
+ * msEps_1 = 1 - 1e-12), Monte Carlo noise alone puts estimates above 1 near t = 1 and `_split` would discard
+ * everything. The alternative `badTail: 'clamp'` projects estimates onto the feasible set, min(msEps, 1), which
+ * keeps every J finite (beta(t|s) < bbar_t for s >= 1) and runs the DP on all of [1, N].
  */
 import type { Schedule } from '../core/schedule.js';
 import { betaTS } from '../core/skip.js';
@@ -248,8 +254,13 @@ export function tailSteps(N: number, N1: number, K2: number): number[] {
  * OT of Analytic-DPM (`_dp_seg`): K timesteps 1 = tau_1 < ... < tau_K = N minimising sum J (Theorem 3),
  * with the `_split` heuristic for ms_eps > 1 (see the file comment).
  */
-export function optimalTrajectory(sch: Schedule, msEps: ArrayLike<number>, K: number): OptimalTrajectoryResult {
+export type BadTailRule = 'split' | 'clamp';
+export const BAD_TAIL_RULES: readonly BadTailRule[] = ['split', 'clamp'];
+
+export function optimalTrajectory(sch: Schedule, msEpsIn: ArrayLike<number>, K: number, badTail: BadTailRule = 'split'): OptimalTrajectoryResult {
   const N = sch.N;
+  if (!BAD_TAIL_RULES.includes(badTail)) throw new Error(`optimalTrajectory: badTail must be one of ${BAD_TAIL_RULES.join(', ')}, got "${badTail}"`);
+  const msEps = badTail === 'clamp' ? Float64Array.from(msEpsIn, (v) => Math.min(v, 1)) : msEpsIn;
   if (!Number.isInteger(K) || K < 2) throw new Error(`optimalTrajectory: K must be an integer >= 2, got K = ${K}`);
   if (K > N) throw new Error(`optimalTrajectory: K = ${K} exceeds the number of diffusion steps N = ${N}`);
   if (msEps.length !== N + 1) {
@@ -260,7 +271,12 @@ export function optimalTrajectory(sch: Schedule, msEps: ArrayLike<number>, K: nu
     const cost = pathCost(sch, msEps, steps);
     return { steps, cost, dpCost: cost, split: null };
   }
-  const split = splitBadTail(msEps, N, K);
+  let split: SplitInfo;
+  try {
+    split = splitBadTail(msEps, N, K);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; if msEps is close to 1 at small t too (an exact model of discrete data), use badTail 'clamp'`);
+  }
   const head = dpTrajectory(sch, msEps, split.K1, 1, split.N1);
   const steps = [...head.steps, ...tailSteps(N, split.N1, split.K2)];
   return { steps, cost: pathCost(sch, msEps, steps), dpCost: head.cost, split };

@@ -88,7 +88,6 @@ describe('analytic variance and its bounds', () => {
       // and gamma^2 * Var[x0|x_t] is the part above lambda^2
       relClose(sigma2 - lam2, gammaCoef(sch, s, t, lam2) ** 2 * oracle.posteriorVariance(t), 1e-9);
     }
-    oracle.dispose?.();
   });
 
   it('unknown variance names and a missing msEps give clear errors', () => {

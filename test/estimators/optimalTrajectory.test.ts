@@ -192,3 +192,17 @@ describe('optimalTrajectory (Analytic-DPM OT, Theorem 3 / Algorithm 1)', () => {
     expect(r.cost).to.be.below(optimalTrajectory(sch, ms, 10).cost);
   });
 });
+
+describe('optimalTrajectory badTail = clamp', () => {
+  it('handles Monte Carlo estimates slightly above 1 at small t, where the official split gives up', async () => {
+    const { makeSchedule } = await import('../../src/core/schedule.js');
+    const { rademacherMsEps } = await import('../../src/estimators/rademacherReference.js');
+    const { optimalTrajectory } = await import('../../src/estimators/optimalTrajectory.js');
+    const sch = makeSchedule('linear', 1000);
+    const exact = rademacherMsEps(sch);
+    const noisy = Float64Array.from(exact, (v, t) => (t >= 1 && t <= 5 ? v + 1e-3 : v));
+    expect(() => optimalTrajectory(sch, noisy, 10)).to.throw(/use badTail 'clamp'/);
+    // clamping estimates that exceed 1 back to 1 recovers the trajectory of the exact msEps
+    expect(optimalTrajectory(sch, noisy, 10, 'clamp').steps).to.deep.equal([1, 55, 85, 105, 123, 142, 163, 190, 231, 1000]);
+  });
+});

@@ -50,6 +50,8 @@ export interface NllStatsOptions {
   /** clamp range of x0 predictions (defaults to the data range) */
   range?: DataRange;
   batchSize?: number;
+  /** compute the t = 1 decoder and the prior (default true); false when another process does */
+  includeDecoder?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -73,9 +75,10 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
   };
   const B = Math.max(1, opts.batchSize ?? 250);
   const batches = Math.ceil(ids.length / B);
-  const total = (ts.length + 1) * batches;
+  const visit = opts.includeDecoder === false ? ts : [1, ...ts];
+  const total = visit.length * batches;
   let done = 0;
-  for (const t of [1, ...ts]) {
+  for (const t of visit) {
     const term: TermStats = { rx: new Float64Array(ids.length), re: new Float64Array(ids.length), cross: new Float64Array(ids.length) };
     for (let b0 = 0; b0 < ids.length; b0 += B) {
       const batchIds = ids.slice(b0, b0 + B);

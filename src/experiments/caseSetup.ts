@@ -1,0 +1,66 @@
+/** Build the schedule, data sets, model and closed-form references of one experiment case. */
+import { makeSchedule, type Schedule } from '../core/schedule.js';
+import type { Dataset } from '../core/data/dataset.js';
+import type { DataRange, EpsModel } from '../core/model.js';
+import { sampleDim } from '../core/model.js';
+import { deriveSeed } from '../core/rng.js';
+import { gaussianDataset, gmmDataset, rademacherDataset, randomGmm } from '../core/data/toy.js';
+import { RademacherOracle } from '../estimators/oracles/rademacherOracle.js';
+import { GaussianOracle } from '../estimators/oracles/gaussianOracle.js';
+import { GmmOracle } from '../estimators/oracles/gmmOracle.js';
+import { gaussianExactInputs, rademacherExactInputs } from '../estimators/exactNelbo.js';
+import type { CaseSpec } from './schema.js';
+
+export interface ExactReference {
+  posteriorVariance: (t: number) => number;
+  x0SecondMoment: number;
+  decoder: number;
+}
+
+export interface CaseSetup {
+  schedule: Schedule;
+  train: Dataset;
+  test: Dataset;
+  model: EpsModel;
+  range: DataRange;
+  d: number;
+  /** closed-form expected NELBO inputs when the model is the exact oracle of a distribution that has them */
+  exact: ExactReference | null;
+  /** seeds of this case, derived from the experiment's root seed */
+  seeds: { train: number; test: number; msEps: number; nll: number; params: number };
+}
+
+export function caseSeeds(root: number, c: CaseSpec): CaseSetup['seeds'] {
+  const s = (k: string) => deriveSeed(root, c.id, k);
+  return { train: s('train-data'), test: s('test-data'), msEps: s('mseps'), nll: s('nll'), params: s('params') };
+}
+
+export function buildCase(c: CaseSpec, rootSeed: number): CaseSetup {
+  const seeds = caseSeeds(rootSeed, c);
+  const schedule = makeSchedule(c.schedule.name, c.schedule.N);
+  const dd = c.data;
+  const d = sampleDim(dd.shape);
+  let train: Dataset;
+  let test: Dataset;
+  let oracle: EpsModel;
+  let exact: ExactReference | null = null;
+  if (dd.kind === 'rademacher') {
+    train = rademacherDataset(dd.train, dd.shape, seeds.train, 'rademacher-train');
+    test = rademacherDataset(dd.test, dd.shape, seeds.test, 'rademacher-test');
+    oracle = new RademacherOracle(dd.shape, schedule);
+    exact = rademacherExactInputs(schedule);
+  } else if (dd.kind === 'gaussian') {
+    train = gaussianDataset(dd.train, dd.shape, dd.mean, dd.std, seeds.train, 'gaussian-train');
+    test = gaussianDataset(dd.test, dd.shape, dd.mean, dd.std, seeds.test, 'gaussian-test');
+    oracle = new GaussianOracle(dd.shape, schedule, dd.mean, dd.std);
+    exact = gaussianExactInputs(schedule, dd.mean, dd.std);
+  } else {
+    const gmm = randomGmm(dd.components, d, dd.spread, dd.std, seeds.params);
+    train = gmmDataset(dd.train, dd.shape, gmm, seeds.train, 'gmm-train');
+    test = gmmDataset(dd.test, dd.shape, gmm, seeds.test, 'gmm-test');
+    oracle = new GmmOracle(`oracle:gmm${dd.components}`, dd.shape, schedule, gmm);
+  }
+  const model = c.model.kind === 'oracle' ? oracle : GmmOracle.empirical(train, schedule);
+  if (c.model.kind === 'empirical') exact = null;
+  return { schedule, train, test, model, range: train.range, d, exact, seeds };
+}

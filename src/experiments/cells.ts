@@ -1,0 +1,37 @@
+/** Expand a case's sweep into cells (method x K) with their concrete trajectories. */
+import type { Schedule } from '../core/schedule.js';
+import { evenTrajectory, quadTrajectory, explicitTrajectory } from '../core/trajectory.js';
+import { optimalTrajectory, type BadTailRule } from '../estimators/optimalTrajectory.js';
+import type { CaseSpec, MethodSpec } from './schema.js';
+
+export interface Cell {
+  method: MethodSpec;
+  K: number;
+  trajectoryName: string;
+  steps: number[];
+}
+
+/** Concrete steps of a method's trajectory at K (explicit lists ignore K). */
+export function trajectorySteps(m: MethodSpec, K: number, sch: Schedule, msEps: ArrayLike<number>, badTail: BadTailRule = 'split'): number[] {
+  if (Array.isArray(m.trajectory)) return explicitTrajectory(sch.N, m.trajectory);
+  if (m.trajectory === 'even') return evenTrajectory(sch.N, K);
+  if (m.trajectory === 'quad') return quadTrajectory(sch.N, K);
+  return optimalTrajectory(sch, msEps, K, badTail).steps;
+}
+
+export function expandCells(c: CaseSpec, sch: Schedule, msEps: ArrayLike<number>): Cell[] {
+  const cells: Cell[] = [];
+  for (const method of c.sweep.methods) {
+    const Ks = Array.isArray(method.trajectory) ? [method.trajectory.length] : c.sweep.K;
+    for (const K of Ks) {
+      const name = Array.isArray(method.trajectory) ? 'explicit' : method.trajectory;
+      cells.push({ method, K, trajectoryName: name, steps: trajectorySteps(method, K, sch, msEps, c.msEps.otBadTail) });
+    }
+  }
+  return cells;
+}
+
+/** Every timestep any cell visits. */
+export function unionOfSteps(cells: readonly Cell[]): number[] {
+  return [...new Set(cells.flatMap((c) => c.steps))].sort((a, b) => a - b);
+}

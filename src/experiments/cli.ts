@@ -1,0 +1,48 @@
+/**
+ * npm run exp -- <experiment> [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--out DIR] [--quick] [--set key=value ...]
+ * npm run exp -- list
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import os from 'node:os';
+import { BACKEND_CHOICES, initBackend } from '../core/backend.js';
+import { experimentNames, loadExperiment } from './registry.js';
+import { runExperiment } from './runner.js';
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName('npm run exp --')
+    .command('list', 'list the experiments with one-line descriptions', {}, () => {
+      for (const name of experimentNames()) {
+        const { spec } = loadExperiment(name);
+        console.log(`${name.padEnd(28)} ${spec.description}`);
+      }
+    })
+    .command('$0 <experiment>', 'run an experiment by name (or a path to an experiment .json file)', (y) => y
+      .positional('experiment', { type: 'string', demandOption: true })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as const, describe: 'tfjs backend (auto = fastest that loads)' })
+      .option('out', { type: 'string', describe: 'output directory (default results/<experiment>, or results/<experiment>-quick with --quick)' })
+      .option('quick', { type: 'boolean', default: false, describe: 'reduced version (fewer K, images and msEps samples) for a smoke test' })
+      .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a field: --set cases.0.nll.images=200' })
+      .option('workers', { type: 'number', default: Math.min(2, os.cpus().length), describe: 'worker processes for msEps and NLL statistics (1 = run in this process)' })
+      .option('fresh', { type: 'boolean', default: false, describe: 'delete results.csv in the output directory before running' }),
+    async (argv) => {
+      const { spec, file } = loadExperiment(argv.experiment as string, { set: argv.set as string[], quick: argv.quick });
+      const outDir = argv.out ?? join('results', argv.quick ? `${spec.name}-quick` : spec.name);
+      if (argv.fresh && existsSync(join(outDir, 'results.csv'))) rmSync(join(outDir, 'results.csv'));
+      const backend = await initBackend(argv.backend, (m) => console.error(m));
+      await runExperiment(spec, { outDir, backend, file, workers: argv.workers });
+    })
+    .strict()
+    .demandCommand(1, 'name an experiment, or "list"')
+    .fail((msg, err) => {
+      console.error(`error: ${err?.message ?? msg}`);
+      process.exit(2);
+    })
+    .help()
+    .parseAsync();
+}
+
+main();

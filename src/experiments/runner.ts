@@ -1,0 +1,202 @@
+/**
+ * Run an experiment: per case, load or estimate msEps (cached artifact), expand the sweep into cells,
+ * compute the shared per-timestep NLL statistics once (common random numbers across cells), write one CSV
+ * row per cell and metric, then the markdown tables.
+ */
+import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExperimentSpec, CaseSpec } from './schema.js';
+import { buildCase, type CaseSetup } from './caseSetup.js';
+import { expandCells, unionOfSteps, type Cell } from './cells.js';
+import { appendRows, readRows, rewriteRows, type ResultRow } from './resultsCsv.js';
+import { markdownTable } from './report.js';
+import { runMeta } from './meta.js';
+import { deal, runJobs, type CaseJob, type WorkerResult } from './parallel.js';
+import { progressReporter, formatSeconds } from './progress.js';
+import { estimateMsEps, type MsEpsArtifact } from '../estimators/msEps.js';
+import { loadMsEps, saveMsEps } from '../estimators/msEpsArtifact.js';
+import { exactNelbo } from '../estimators/exactNelbo.js';
+import { computeNllStats, type NllStats } from '../core/likelihood/termStats.js';
+import { nelboFromStats, toBitsPerDim } from '../core/likelihood/nelbo.js';
+import { varianceRule } from '../core/variances.js';
+import { NoiseSource } from '../core/rng.js';
+import type { ProcessName } from '../core/posterior.js';
+
+export interface RunOptions {
+  outDir: string;
+  backend: string;
+  file: string;
+  /** worker processes for msEps and NLL statistics (1 = in this process) */
+  workers?: number;
+  log?: (msg: string) => void;
+}
+
+function writeJsonAtomic(path: string, v: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(v, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+/** Reuse a cached msEps artifact when it matches this case exactly; otherwise estimate and save it. */
+async function msEpsFor(c: CaseSpec, setup: CaseSetup, path: string, ctx: CaseContext): Promise<MsEpsArtifact> {
+  const { log } = ctx;
+  if (existsSync(path)) {
+    const a = loadMsEps(path, { N: c.schedule.N });
+    if (a.M === c.msEps.M && a.estimator === c.msEps.estimator && a.seed === setup.seeds.msEps && a.schedule === c.schedule.name && a.model === setup.model.name && a.data?.hash === setup.train.hash) {
+      log(`[${c.id}] msEps: reusing ${path}`);
+      return a;
+    }
+    log(`[${c.id}] msEps: ${path} was made with other settings; re-estimating`);
+  }
+  const t0 = Date.now();
+  const progress = progressReporter(`[${c.id}] msEps (t x M items)`);
+  let a: MsEpsArtifact;
+  if (ctx.workers <= 1) {
+    a = estimateMsEps({
+      model: setup.model, schedule: setup.schedule, data: setup.train, M: c.msEps.M, seed: setup.seeds.msEps,
+      batchSize: c.msEps.batchSize, estimator: c.msEps.estimator, onProgress: progress,
+    });
+  } else {
+    const steps = Array.from({ length: c.schedule.N }, (_, i) => i + 1);
+    const total = steps.length * c.msEps.M;
+    const shares = deal(steps, ctx.workers);
+    const results = await runJobs(shares.map((timesteps) => ({ ...ctx.job(setup), kind: 'msEps', timesteps })), (d) => progress(d, total));
+    a = estimateMsEpsShell(c, setup);
+    shares.forEach((share, k) => {
+      const r = results[k] as Extract<WorkerResult, { msEps: number[] }>;
+      for (const t of share) {
+        a.msEps[t] = r.msEps[t];
+        a.stderr[t] = r.stderr[t];
+      }
+    });
+  }
+  saveMsEps(path, a);
+  log(`[${c.id}] msEps: estimated (${c.msEps.estimator}) with M=${c.msEps.M} in ${formatSeconds((Date.now() - t0) / 1000)}, saved ${path}`);
+  return a;
+}
+
+/** The artifact fields of a case with zero vectors, filled in by the workers' shares. */
+function estimateMsEpsShell(c: CaseSpec, setup: CaseSetup): MsEpsArtifact {
+  return {
+    N: c.schedule.N, M: c.msEps.M, seed: setup.seeds.msEps, schedule: c.schedule.name, model: setup.model.name,
+    estimator: c.msEps.estimator, data: { name: setup.train.name, hash: setup.train.hash, size: setup.train.size },
+    msEps: new Array(c.schedule.N + 1).fill(0), stderr: new Array(c.schedule.N + 1).fill(0),
+  };
+}
+
+/** NLL statistics over the union of timesteps, in this process or split over workers. */
+async function nllStatsFor(c: CaseSpec, setup: CaseSetup, ids: number[], steps: number[], ctx: CaseContext): Promise<NllStats> {
+  const progress = progressReporter(`[${c.id}] NLL statistics (t x batch)`);
+  if (ctx.workers <= 1) {
+    return computeNllStats({
+      model: setup.model, schedule: setup.schedule, data: setup.test, ids, timesteps: steps,
+      noise: new NoiseSource(setup.seeds.nll), batchSize: c.nll.batchSize, onProgress: progress,
+    });
+  }
+  const kl = steps.filter((t) => t >= 2);
+  const batches = Math.ceil(ids.length / c.nll.batchSize);
+  const total = (kl.length + 1) * batches;
+  const shares = deal(kl, ctx.workers);
+  const results = await runJobs(
+    shares.map((timesteps, k) => ({ ...ctx.job(setup), kind: 'nllStats', timesteps, ids, includeDecoder: k === 0 })),
+    (d) => progress(d, total),
+  );
+  const first = results[0] as Extract<WorkerResult, { prior: Float64Array }>;
+  const stats: NllStats = { schedule: setup.schedule, d: setup.d, ids, prior: first.prior, decoder: first.decoder, terms: new Map() };
+  for (const r of results as Array<Extract<WorkerResult, { prior: Float64Array }>>) r.terms.forEach((v, t) => stats.terms.set(t, v));
+  return stats;
+}
+
+interface CaseContext {
+  log: (m: string) => void;
+  workers: number;
+  job: (setup: CaseSetup) => Omit<CaseJob, 'kind' | 'timesteps'>;
+}
+
+function cellRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, stats: NllStats, msEps: number[], backend: string): ResultRow[] {
+  const m = cell.method;
+  const rule = varianceRule(m.variance, { msEps, range: setup.range });
+  const process = m.sampler as ProcessName;
+  const bpd = toBitsPerDim(nelboFromStats(stats, { process, eta: m.eta, variance: rule, trajectory: cell.steps }), setup.d);
+  const base = {
+    experiment: e.name, case: c.id, data: setup.test.name, model: setup.model.name, schedule: c.schedule.name, N: c.schedule.N,
+    method: m.label, sampler: m.sampler, variance: m.variance, eta: m.eta ?? '', trajectory: cell.trajectoryName, K: cell.K,
+    steps: cell.steps.join(' '), clip_pixel: 0, n: bpd.n, seed: e.seed, backend,
+  };
+  const rows: ResultRow[] = [
+    { ...base, metric: 'bpd_total', value: bpd.total.mean, stderr: bpd.total.stderr },
+    { ...base, metric: 'bpd_prior', value: bpd.prior.mean, stderr: bpd.prior.stderr },
+    { ...base, metric: 'bpd_kl', value: bpd.klSum.mean, stderr: bpd.klSum.stderr },
+    { ...base, metric: 'bpd_decoder', value: bpd.decoder.mean, stderr: bpd.decoder.stderr },
+  ];
+  if (setup.exact) {
+    const ex = exactNelbo({ sch: setup.schedule, trajectory: cell.steps, process, eta: m.eta, variance: rule, ...setup.exact });
+    rows.push({ ...base, metric: 'bpd_total_exact', value: ex.total, stderr: '' });
+  }
+  return rows;
+}
+
+function caseReport(c: CaseSpec, rows: readonly ResultRow[], msEps: MsEpsArtifact): string {
+  const parts = [`## ${c.title}`, '', `NLL (bits/dim) on ${rows[0]?.n ?? '?'} test images, Monte Carlo mean ± standard error (lowest per K in bold):`, '',
+    markdownTable(rows, { metric: 'bpd_total', digits: 4, boldMin: true, withStderr: true })];
+  if (rows.some((r) => r.metric === 'bpd_total_exact')) {
+    parts.push('', 'Closed-form expected NLL of the same cells (exact posterior variance by quadrature, same σ² as above):', '',
+      markdownTable(rows, { metric: 'bpd_total_exact', digits: 4, boldMin: true }));
+    const zByMethod = new Map<string, number>();
+    for (const r of rows.filter((q) => q.metric === 'bpd_total')) {
+      const ex = rows.find((q) => q.metric === 'bpd_total_exact' && q.method === r.method && q.K === r.K);
+      const z = ex ? Math.abs(Number(r.value) - Number(ex.value)) / Number(r.stderr) : 0;
+      zByMethod.set(String(r.method), Math.max(zByMethod.get(String(r.method)) ?? 0, z));
+    }
+    parts.push('', `Largest |Monte Carlo − closed form| / standard error over K, per method: ${[...zByMethod].map(([m, z]) => `${m}: ${z.toFixed(1)}`).join('; ')}.`);
+  }
+  const max = Math.max(...msEps.msEps.slice(1));
+  const argmin = msEps.msEps.indexOf(Math.min(...msEps.msEps.slice(1)));
+  parts.push('', `msEps (${msEps.estimator} estimator): M = ${msEps.M} per timestep; min ${msEps.msEps[argmin].toFixed(4)} at t = ${argmin}; max ${max.toFixed(4)}.`);
+  return parts.join('\n');
+}
+
+export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promise<void> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  mkdirSync(opts.outDir, { recursive: true });
+  const csvPath = join(opts.outDir, 'results.csv');
+  writeJsonAtomic(join(opts.outDir, 'config.resolved.json'), e);
+  const started = Date.now();
+  const meta: Record<string, unknown> = runMeta(opts.backend, { experiment: e.name, file: opts.file, seed: e.seed, cases: {} });
+  const reports: string[] = [`# ${e.name}`, '', e.description, ''];
+  for (const c of e.cases) {
+    const t0 = Date.now();
+    const setup = buildCase(c, e.seed);
+    (meta.cases as Record<string, unknown>)[c.id] = { seeds: setup.seeds, train: { name: setup.train.name, hash: setup.train.hash }, test: { name: setup.test.name, hash: setup.test.hash }, model: setup.model.name };
+    writeJsonAtomic(join(opts.outDir, 'meta.json'), meta);
+    const msPath = join(opts.outDir, c.msEps.file ?? (e.cases.length === 1 ? 'ms_eps.json' : `ms_eps.${c.id}.json`));
+    const ctx: CaseContext = {
+      log, workers: opts.workers ?? 1,
+      job: (st) => ({ case: c, rootSeed: e.seed, backend: opts.backend, trainHash: st.train.hash, testHash: st.test.hash }),
+    };
+    const ms = await msEpsFor(c, setup, msPath, ctx);
+    const cells = expandCells(c, setup.schedule, ms.msEps);
+    const metricsPerCell = setup.exact ? 5 : 4;
+    const existing = readRows(csvPath).filter((r) => r.case === c.id);
+    if (existing.length === cells.length * metricsPerCell) {
+      log(`[${c.id}] all ${cells.length} cells are already in ${csvPath}; skipping (use --fresh to recompute)`);
+    } else {
+      if (existing.length > 0) {
+        log(`[${c.id}] ${existing.length} rows of an incomplete run found; recomputing this case`);
+        rewriteRows(csvPath, readRows(csvPath).filter((r) => r.case !== c.id));
+      }
+      const ids = Array.from({ length: c.nll.images }, (_, i) => i);
+      const steps = unionOfSteps(cells);
+      log(`[${c.id}] NLL: ${cells.length} cells, ${steps.length} distinct timesteps, ${ids.length} images`);
+      const stats = await nllStatsFor(c, setup, ids, steps, ctx);
+      appendRows(csvPath, cells.flatMap((cell) => cellRows(e, c, setup, cell, stats, ms.msEps, opts.backend)));
+    }
+    reports.push(caseReport(c, readRows(csvPath).filter((r) => r.case === c.id), ms), '');
+    writeFileSync(join(opts.outDir, 'results.md'), reports.join('\n'));
+    log(`[${c.id}] done in ${formatSeconds((Date.now() - t0) / 1000)}`);
+  }
+  meta.finished = new Date().toISOString();
+  meta.wallSeconds = (Date.now() - started) / 1000;
+  writeJsonAtomic(join(opts.outDir, 'meta.json'), meta);
+  log(`wrote ${csvPath} (${readRows(csvPath).length} rows), results.md, meta.json in ${formatSeconds((Date.now() - started) / 1000)}`);
+}

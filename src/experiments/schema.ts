@@ -1,0 +1,141 @@
+/**
+ * The experiment-file schema (zod). An experiment is a list of cases (data + model + schedule + msEps +
+ * metrics) sharing one sweep format: methods (sampler x variance x trajectory) x step counts K.
+ * Errors name the file, the field path and the allowed values.
+ */
+import { z } from 'zod';
+import { PROCESS_NAMES } from '../core/posterior.js';
+import { VARIANCE_NAMES } from '../core/variances.js';
+import { SCHEDULE_NAMES } from '../core/schedule.js';
+
+const positiveInt = z.number().int().positive();
+const shape = z.array(positiveInt).min(1);
+
+const rademacherData = z.strictObject({
+  kind: z.literal('rademacher'),
+  shape,
+  /** number of training images (the msEps data set) */
+  train: positiveInt,
+  /** number of fresh test images (the NLL data set) */
+  test: positiveInt,
+});
+
+const gaussianData = z.strictObject({
+  kind: z.literal('gaussian'),
+  shape,
+  mean: z.number(),
+  std: z.number().positive(),
+  train: positiveInt,
+  test: positiveInt,
+});
+
+const gmmData = z.strictObject({
+  kind: z.literal('gmm'),
+  shape,
+  components: positiveInt,
+  /** component means uniform in [-spread, spread]^d */
+  spread: z.number().nonnegative(),
+  std: z.number().positive(),
+  train: positiveInt,
+  test: positiveInt,
+});
+
+export const dataSchema = z.discriminatedUnion('kind', [rademacherData, gaussianData, gmmData]);
+
+export const modelSchema = z.strictObject({
+  /** "oracle": the exact model of the case's data distribution; "empirical": the exact model of the training set */
+  kind: z.enum(['oracle', 'empirical']),
+});
+
+export const trajectorySchema = z.union([z.enum(['even', 'optimal', 'quad']), z.array(positiveInt).min(1)]);
+
+export const methodSchema = z.strictObject({
+  /** row label in the tables, e.g. "ET Analytic-DDPM" */
+  label: z.string().min(1),
+  sampler: z.enum(PROCESS_NAMES as [string, ...string[]]),
+  variance: z.enum(VARIANCE_NAMES as [string, ...string[]]),
+  trajectory: trajectorySchema,
+  eta: z.number().min(0).optional(),
+  clipPixel: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+});
+
+export const caseSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'use lower-case letters, digits and dashes'),
+  title: z.string(),
+  data: dataSchema,
+  model: modelSchema,
+  schedule: z.strictObject({ name: z.enum(SCHEDULE_NAMES as [string, ...string[]]), N: z.number().int().min(2) }),
+  msEps: z.strictObject({
+    M: z.number().int().min(2),
+    batchSize: positiveInt.default(500),
+    /** artifact file name inside the output directory */
+    file: z.string().optional(),
+    /** how the optimal trajectory treats estimates above 1: the official `_split`, or clamping to 1 */
+    otBadTail: z.enum(['split', 'clamp']).default('split'),
+    /** eps2 = E||eps_theta||^2/d (paper); residual = 1 - E||eps - eps_theta||^2/d (lower variance for accurate models) */
+    estimator: z.enum(['eps2', 'residual']).default('eps2'),
+  }),
+  nll: z.strictObject({ images: positiveInt, batchSize: positiveInt.default(250) }),
+  sweep: z.strictObject({
+    K: z.array(positiveInt).min(1, 'the sweep needs at least one step count K'),
+    methods: z.array(methodSchema).min(1, 'the sweep needs at least one method'),
+  }),
+});
+
+export const experimentSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  description: z.string().min(1),
+  seed: z.number().int().positive(),
+  cases: z.array(caseSchema).min(1),
+  /** reductions applied by --quick */
+  quick: z.strictObject({
+    K: z.array(positiveInt).min(1),
+    images: positiveInt,
+    M: z.number().int().min(2),
+  }),
+});
+
+export type ExperimentSpec = z.infer<typeof experimentSchema>;
+export type CaseSpec = z.infer<typeof caseSchema>;
+export type MethodSpec = z.infer<typeof methodSchema>;
+export type DataSpec = z.infer<typeof dataSchema>;
+
+/** Validate a parsed experiment object; throws one error listing every problem with file and field. */
+export function parseExperiment(raw: unknown, file: string): ExperimentSpec {
+  const r = experimentSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const field = i.path.length ? i.path.join('.') : '(top level)';
+      const keys = i.code === 'unrecognized_keys' ? ` (${(i as { keys: string[] }).keys.join(', ')})` : '';
+      return `  ${file}: field "${field}": ${i.message}${keys}`;
+    });
+    throw new Error(`invalid experiment file:\n${lines.join('\n')}`);
+  }
+  checkSemantics(r.data, file);
+  return r.data;
+}
+
+/** Cross-field checks zod cannot express: K <= N, explicit trajectories, unique ids. */
+function checkSemantics(e: ExperimentSpec, file: string): void {
+  const ids = new Set<string>();
+  e.cases.forEach((c, ci) => {
+    if (ids.has(c.id)) throw new Error(`${file}: field "cases.${ci}.id": duplicate case id "${c.id}"`);
+    ids.add(c.id);
+    c.sweep.K.forEach((K, ki) => {
+      if (K > c.schedule.N) {
+        throw new Error(`${file}: field "cases.${ci}.sweep.K.${ki}": K = ${K} exceeds the number of diffusion steps N = ${c.schedule.N}`);
+      }
+    });
+    c.sweep.methods.forEach((m, mi) => {
+      if (Array.isArray(m.trajectory) && m.trajectory.some((n) => n > c.schedule.N)) {
+        throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.trajectory": steps must be in 1..${c.schedule.N}`);
+      }
+    });
+    if (c.msEps.M > c.data.train) {
+      throw new Error(`${file}: field "cases.${ci}.msEps.M": M = ${c.msEps.M} exceeds data.train = ${c.data.train}`);
+    }
+    if (c.nll.images > c.data.test) {
+      throw new Error(`${file}: field "cases.${ci}.nll.images": ${c.nll.images} exceeds data.test = ${c.data.test}`);
+    }
+  });
+}

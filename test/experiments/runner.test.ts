@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs';
+import { parseExperiment } from '../../src/experiments/schema.js';
+import { runExperiment } from '../../src/experiments/runner.js';
+import { readRows, RESULT_COLUMNS } from '../../src/experiments/resultsCsv.js';
+
+const tiny = parseExperiment({
+  name: 'tiny', description: 'tiny end-to-end run', seed: 3,
+  cases: [{
+    id: 'rad', title: 'Rademacher 2x2x3',
+    data: { kind: 'rademacher', shape: [2, 2, 3], train: 20, test: 30 },
+    model: { kind: 'oracle' }, schedule: { name: 'linear', N: 60 },
+    msEps: { M: 20, estimator: 'residual' }, nll: { images: 30, batchSize: 16 },
+    sweep: { K: [5, 60], methods: [
+      { label: 'ET DDPM small', sampler: 'ddpm', variance: 'small', trajectory: 'even' },
+      { label: 'OT Analytic-DDPM', sampler: 'ddpm', variance: 'analytic', trajectory: 'optimal' },
+    ] },
+  }],
+  quick: { K: [5], images: 10, M: 5 },
+}, 'tiny.json');
+
+describe('experiment runner', () => {
+  it('writes results.csv (fixed header, one row per cell and metric), ms_eps.json, results.md, meta.json; a re-run skips done cases', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'run-'));
+    const logs: string[] = [];
+    await runExperiment(tiny, { outDir: out, backend: tf.getBackend(), file: 'tiny.json', log: (m) => logs.push(m) });
+    for (const f of ['results.csv', 'ms_eps.json', 'results.md', 'meta.json', 'config.resolved.json']) expect(existsSync(join(out, f)), f).to.equal(true);
+    expect(readFileSync(join(out, 'results.csv'), 'utf8').split('\n')[0]).to.equal(RESULT_COLUMNS.join(','));
+    const rows = readRows(join(out, 'results.csv'));
+    expect(rows.length).to.equal(2 * 2 * 5); // 2 methods x 2 K x (4 components + closed form)
+    const ot5 = rows.find((r) => r.method === 'OT Analytic-DDPM' && r.K === '5' && r.metric === 'bpd_total')!;
+    expect(String(ot5.steps).split(' ').map(Number)[0]).to.equal(1);
+    expect(JSON.parse(readFileSync(join(out, 'ms_eps.json'), 'utf8')).msEps.length).to.equal(61);
+    expect(readFileSync(join(out, 'results.md'), 'utf8')).to.match(/\| OT Analytic-DDPM \|/);
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+    expect(meta.git).to.have.property('commit');
+    expect(meta.cases.rad.test.hash).to.match(/^[0-9a-f]{64}$/);
+    logs.length = 0;
+    await runExperiment(tiny, { outDir: out, backend: tf.getBackend(), file: 'tiny.json', log: (m) => logs.push(m) });
+    expect(logs.join('\n')).to.match(/reusing .*ms_eps.json/).and.to.match(/already in .*skipping/);
+    expect(readRows(join(out, 'results.csv')).length).to.equal(20);
+  });
+
+  it('two worker processes give exactly the same CSV as one process', async function () {
+    this.timeout(120000);
+    const a = mkdtempSync(join(tmpdir(), 'run-'));
+    const b = mkdtempSync(join(tmpdir(), 'run-'));
+    await runExperiment(tiny, { outDir: a, backend: tf.getBackend(), file: 'tiny.json', log: () => {} });
+    await runExperiment(tiny, { outDir: b, backend: tf.getBackend(), file: 'tiny.json', workers: 2, log: () => {} });
+    expect(readFileSync(join(b, 'results.csv'), 'utf8')).to.equal(readFileSync(join(a, 'results.csv'), 'utf8'));
+  });
+
+  it('the CLI reports an unknown experiment and a bad backend with exit code 2', function () {
+    this.timeout(60000);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/experiments/cli.ts', 'no-such-exp'], { encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/unknown experiment "no-such-exp"; known experiments: .*analytic-dpm-toy/);
+    const s = spawnSync(process.execPath, ['--import', 'tsx', 'src/experiments/cli.ts', 'analytic-dpm-toy', '--backend', 'gpu'], { encoding: 'utf8' });
+    expect(s.status).to.equal(2);
+    expect(s.stderr).to.match(/backend.*Choices: "auto", "wasm", "cpu", "tensorflow", "tensorflow-gpu"/s);
+  });
+});
