@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { BACKEND_CHOICES, initBackend } from '../core/backend.js';
 import { experimentNames, loadExperiment } from './registry.js';
-import { runExperiment } from './runner.js';
+import { runExperiment, parseShard } from './runner.js';
+import { mergeShards, shardDir } from './merge.js';
+
+const defaultOut = (name: string, quick: boolean) => join('results', quick ? `${name}-quick` : name);
 
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
@@ -20,6 +23,15 @@ async function main(): Promise<void> {
         console.log(`${name.padEnd(28)} ${spec.description}`);
       }
     })
+    .command('merge <experiment>', 'combine the shards of a run into results/<experiment>/results.csv', (y) => y
+      .positional('experiment', { type: 'string', demandOption: true })
+      .option('out', { type: 'string', describe: 'the run directory (default results/<experiment>)' })
+      .option('set', { type: 'string', array: true, default: [] as string[] })
+      .option('quick', { type: 'boolean', default: false }),
+    (argv) => {
+      const { spec } = loadExperiment(argv.experiment as string, { set: argv.set as string[], quick: argv.quick });
+      mergeShards(spec, argv.out ?? defaultOut(spec.name, argv.quick), (m) => console.error(m));
+    })
     .command('$0 <experiment>', 'run an experiment by name (or a path to an experiment .json file)', (y) => y
       .positional('experiment', { type: 'string', demandOption: true })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as const, describe: 'tfjs backend (auto = fastest that loads)' })
@@ -27,13 +39,16 @@ async function main(): Promise<void> {
       .option('quick', { type: 'boolean', default: false, describe: 'reduced version (fewer K, images and msEps samples) for a smoke test' })
       .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a field: --set cases.0.nll.images=200' })
       .option('workers', { type: 'number', default: Math.min(2, os.cpus().length), describe: 'worker processes for msEps and NLL statistics (1 = run in this process)' })
+      .option('shard', { type: 'string', describe: 'run only shard i of n (e.g. 2/4), into <out>/shards/i-of-n; combine with "merge"' })
       .option('fresh', { type: 'boolean', default: false, describe: 'delete results.csv in the output directory before running' }),
     async (argv) => {
       const { spec, file } = loadExperiment(argv.experiment as string, { set: argv.set as string[], quick: argv.quick });
-      const outDir = argv.out ?? join('results', argv.quick ? `${spec.name}-quick` : spec.name);
+      const shard = argv.shard ? parseShard(argv.shard) : undefined;
+      const base = argv.out ?? defaultOut(spec.name, argv.quick);
+      const outDir = shard ? shardDir(base, shard.index, shard.count) : base;
       if (argv.fresh && existsSync(join(outDir, 'results.csv'))) rmSync(join(outDir, 'results.csv'));
       const backend = await initBackend(argv.backend, (m) => console.error(m));
-      await runExperiment(spec, { outDir, backend, file, workers: argv.workers });
+      await runExperiment(spec, { outDir, backend, file, workers: argv.workers, shard });
     })
     .strict()
     .demandCommand(1, 'name an experiment, or "list"')

@@ -28,6 +28,8 @@ export interface RunOptions {
   file: string;
   /** worker processes for msEps and NLL statistics (1 = in this process) */
   workers?: number;
+  /** run only this shard of the cells */
+  shard?: Shard;
   log?: (msg: string) => void;
 }
 
@@ -49,7 +51,7 @@ async function msEpsFor(c: CaseSpec, setup: CaseSetup, path: string, ctx: CaseCo
     log(`[${c.id}] msEps: ${path} was made with other settings; re-estimating`);
   }
   const t0 = Date.now();
-  const progress = progressReporter(`[${c.id}] msEps (t x M items)`);
+  const progress = progressReporter(`[${c.id}] msEps (t x M items)`, 2000, (m) => log(m.trimEnd()));
   let a: MsEpsArtifact;
   if (ctx.workers <= 1) {
     a = estimateMsEps({
@@ -86,7 +88,7 @@ function estimateMsEpsShell(c: CaseSpec, setup: CaseSetup): MsEpsArtifact {
 
 /** NLL statistics over the union of timesteps, in this process or split over workers. */
 async function nllStatsFor(c: CaseSpec, setup: CaseSetup, ids: number[], steps: number[], ctx: CaseContext): Promise<NllStats> {
-  const progress = progressReporter(`[${c.id}] NLL statistics (t x batch)`);
+  const progress = progressReporter(`[${c.id}] NLL statistics (t x batch)`, 2000, (m) => ctx.log(m.trimEnd()));
   if (ctx.workers <= 1) {
     return computeNllStats({
       model: setup.model, schedule: setup.schedule, data: setup.test, ids, timesteps: steps,
@@ -156,43 +158,82 @@ function caseReport(c: CaseSpec, rows: readonly ResultRow[], msEps: MsEpsArtifac
   return parts.join('\n');
 }
 
+/** Identity of a cell within an experiment (case, method label, K). */
+export function cellKey(caseId: string, method: string, K: number | string): string {
+  return `${caseId}\u0000${method}\u0000${K}`;
+}
+
+/** A shard "i/n" (1-based): this process runs the cells whose global index is congruent to i-1 mod n. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function parseShard(s: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) throw new Error(`--shard: expected i/n with 1 <= i <= n (e.g. 2/4), got "${s}"`);
+  return { index, count };
+}
+
+/** Markdown report of every case from the CSV rows and the msEps artifacts. */
+export function writeReport(e: ExperimentSpec, outDir: string): void {
+  const rows = readRows(join(outDir, 'results.csv'));
+  const parts: string[] = [`# ${e.name}`, '', e.description, ''];
+  for (const c of e.cases) {
+    const caseRows = rows.filter((r) => r.case === c.id);
+    const msPath = join(outDir, msEpsFile(e, c));
+    if (caseRows.length === 0 || !existsSync(msPath)) continue;
+    parts.push(caseReport(c, caseRows, loadMsEps(msPath)), '');
+  }
+  writeFileSync(join(outDir, 'results.md'), parts.join('\n'));
+}
+
+export function msEpsFile(e: ExperimentSpec, c: CaseSpec): string {
+  return c.msEps.file ?? (e.cases.length === 1 ? 'ms_eps.json' : `ms_eps.${c.id}.json`);
+}
+
 export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promise<void> {
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   mkdirSync(opts.outDir, { recursive: true });
   const csvPath = join(opts.outDir, 'results.csv');
   writeJsonAtomic(join(opts.outDir, 'config.resolved.json'), e);
   const started = Date.now();
-  const meta: Record<string, unknown> = runMeta(opts.backend, { experiment: e.name, file: opts.file, seed: e.seed, cases: {} });
-  const reports: string[] = [`# ${e.name}`, '', e.description, ''];
+  const shard = opts.shard ?? { index: 1, count: 1 };
+  const meta: Record<string, unknown> = runMeta(opts.backend, { experiment: e.name, file: opts.file, seed: e.seed, shard, cases: {} });
+  let globalIndex = 0;
   for (const c of e.cases) {
     const t0 = Date.now();
     const setup = buildCase(c, e.seed);
     (meta.cases as Record<string, unknown>)[c.id] = { seeds: setup.seeds, train: { name: setup.train.name, hash: setup.train.hash }, test: { name: setup.test.name, hash: setup.test.hash }, model: setup.model.name };
     writeJsonAtomic(join(opts.outDir, 'meta.json'), meta);
-    const msPath = join(opts.outDir, c.msEps.file ?? (e.cases.length === 1 ? 'ms_eps.json' : `ms_eps.${c.id}.json`));
     const ctx: CaseContext = {
       log, workers: opts.workers ?? 1,
       job: (st) => ({ case: c, rootSeed: e.seed, backend: opts.backend, trainHash: st.train.hash, testHash: st.test.hash }),
     };
-    const ms = await msEpsFor(c, setup, msPath, ctx);
-    const cells = expandCells(c, setup.schedule, ms.msEps);
+    const ms = await msEpsFor(c, setup, join(opts.outDir, msEpsFile(e, c)), ctx);
+    const cells = expandCells(c, setup.schedule, ms.msEps).filter(() => globalIndex++ % shard.count === shard.index - 1);
     const metricsPerCell = setup.exact ? 5 : 4;
-    const existing = readRows(csvPath).filter((r) => r.case === c.id);
-    if (existing.length === cells.length * metricsPerCell) {
+    const count = new Map<string, number>();
+    for (const r of readRows(csvPath)) count.set(cellKey(String(r.case), String(r.method), r.K), (count.get(cellKey(String(r.case), String(r.method), r.K)) ?? 0) + 1);
+    const incomplete = [...count].filter(([k, n]) => k.startsWith(`${c.id}\u0000`) && n !== metricsPerCell).map(([k]) => k);
+    if (incomplete.length > 0) {
+      log(`[${c.id}] dropping ${incomplete.length} incomplete cells of an interrupted run`);
+      rewriteRows(csvPath, readRows(csvPath).filter((r) => !incomplete.includes(cellKey(String(r.case), String(r.method), r.K))));
+      incomplete.forEach((k) => count.delete(k));
+    }
+    const todo = cells.filter((cell) => !count.has(cellKey(c.id, cell.method.label, cell.K)));
+    if (todo.length === 0) {
       log(`[${c.id}] all ${cells.length} cells are already in ${csvPath}; skipping (use --fresh to recompute)`);
     } else {
-      if (existing.length > 0) {
-        log(`[${c.id}] ${existing.length} rows of an incomplete run found; recomputing this case`);
-        rewriteRows(csvPath, readRows(csvPath).filter((r) => r.case !== c.id));
-      }
       const ids = Array.from({ length: c.nll.images }, (_, i) => i);
-      const steps = unionOfSteps(cells);
-      log(`[${c.id}] NLL: ${cells.length} cells, ${steps.length} distinct timesteps, ${ids.length} images`);
+      const steps = unionOfSteps(todo);
+      log(`[${c.id}] NLL: ${todo.length} of ${cells.length} cells to run, ${steps.length} distinct timesteps, ${ids.length} images`);
       const stats = await nllStatsFor(c, setup, ids, steps, ctx);
-      appendRows(csvPath, cells.flatMap((cell) => cellRows(e, c, setup, cell, stats, ms.msEps, opts.backend)));
+      for (const cell of todo) appendRows(csvPath, cellRows(e, c, setup, cell, stats, ms.msEps, opts.backend));
     }
-    reports.push(caseReport(c, readRows(csvPath).filter((r) => r.case === c.id), ms), '');
-    writeFileSync(join(opts.outDir, 'results.md'), reports.join('\n'));
+    writeReport(e, opts.outDir);
     log(`[${c.id}] done in ${formatSeconds((Date.now() - t0) / 1000)}`);
   }
   meta.finished = new Date().toISOString();

@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { parseExperiment } from '../../src/experiments/schema.js';
 import { runExperiment } from '../../src/experiments/runner.js';
-import { readRows, RESULT_COLUMNS } from '../../src/experiments/resultsCsv.js';
+import { readRows, rewriteRows, RESULT_COLUMNS } from '../../src/experiments/resultsCsv.js';
+import { mergeShards, shardDir } from '../../src/experiments/merge.js';
+import { parseShard } from '../../src/experiments/runner.js';
 
 const tiny = parseExperiment({
   name: 'tiny', description: 'tiny end-to-end run', seed: 3,
@@ -52,6 +54,39 @@ describe('experiment runner', () => {
     await runExperiment(tiny, { outDir: a, backend: tf.getBackend(), file: 'tiny.json', log: () => {} });
     await runExperiment(tiny, { outDir: b, backend: tf.getBackend(), file: 'tiny.json', workers: 2, log: () => {} });
     expect(readFileSync(join(b, 'results.csv'), 'utf8')).to.equal(readFileSync(join(a, 'results.csv'), 'utf8'));
+  });
+
+  it('a run killed mid-sweep and re-run gives the same CSV as an uninterrupted run (no duplicate, no lost row)', async () => {
+    const full = mkdtempSync(join(tmpdir(), 'run-'));
+    await runExperiment(tiny, { outDir: full, backend: tf.getBackend(), file: 'tiny.json', log: () => {} });
+    const killed = mkdtempSync(join(tmpdir(), 'run-'));
+    await runExperiment(tiny, { outDir: killed, backend: tf.getBackend(), file: 'tiny.json', log: () => {} });
+    const rows = readRows(join(killed, 'results.csv'));
+    rewriteRows(join(killed, 'results.csv'), rows.slice(0, 7)); // one full cell and 2 of the next cell's 5 rows survive the "kill"
+    const logs: string[] = [];
+    await runExperiment(tiny, { outDir: killed, backend: tf.getBackend(), file: 'tiny.json', log: (m) => logs.push(m) });
+    expect(logs.join('\n')).to.match(/dropping 1 incomplete cells/).and.to.match(/3 of 4 cells to run/);
+    expect(readFileSync(join(killed, 'results.csv'), 'utf8')).to.equal(readFileSync(join(full, 'results.csv'), 'utf8'));
+  });
+
+  it('shards 1/3, 2/3, 3/3 merged equal an unsharded run', async () => {
+    const full = mkdtempSync(join(tmpdir(), 'run-'));
+    await runExperiment(tiny, { outDir: full, backend: tf.getBackend(), file: 'tiny.json', log: () => {} });
+    const base = mkdtempSync(join(tmpdir(), 'run-'));
+    for (const i of [1, 2, 3]) {
+      await runExperiment(tiny, { outDir: shardDir(base, i, 3), backend: tf.getBackend(), file: 'tiny.json', shard: parseShard(`${i}/3`), log: () => {} });
+    }
+    expect(readRows(join(shardDir(base, 2, 3), 'results.csv')).length).to.be.below(20);
+    mergeShards(tiny, base);
+    expect(readFileSync(join(base, 'results.csv'), 'utf8')).to.equal(readFileSync(join(full, 'results.csv'), 'utf8'));
+    expect(readFileSync(join(base, 'ms_eps.json'), 'utf8')).to.equal(readFileSync(join(full, 'ms_eps.json'), 'utf8'));
+    expect(() => parseShard('4/3')).to.throw(/--shard: expected i\/n/);
+  });
+
+  it('merge reports missing shards', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'run-'));
+    await runExperiment(tiny, { outDir: shardDir(base, 1, 2), backend: tf.getBackend(), file: 'tiny.json', shard: parseShard('1/2'), log: () => {} });
+    expect(() => mergeShards(tiny, base)).to.throw(/shard\(s\) 2\/2 have no results.csv yet/);
   });
 
   it('the CLI reports an unknown experiment and a bad backend with exit code 2', function () {

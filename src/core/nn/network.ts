@@ -1,0 +1,29 @@
+/** Trainable eps-networks by architecture name, with a JSON-serialisable description for checkpoints. */
+import type * as tf from '@tensorflow/tfjs';
+import type { EpsModel, Timesteps } from '../model.js';
+import { createUNet, type UNetConfig } from './unet.js';
+import { createMlp, type MlpConfig } from './mlp.js';
+
+export interface ApplyOptions {
+  training: boolean;
+  dropoutSeed?: number;
+  labels?: readonly number[];
+}
+
+/** An eps-model with named variables that the trainer can optimise. */
+export interface TrainableNet extends EpsModel {
+  readonly params: Map<string, tf.Variable>;
+  readonly timestepInput: 'n';
+  apply(x: tf.Tensor, t: Timesteps, opts: ApplyOptions): tf.Tensor;
+  paramCount(): number;
+  dispose(): void;
+}
+
+export type ArchSpec = { kind: 'unet'; config: UNetConfig } | { kind: 'mlp'; config: MlpConfig };
+export const ARCH_KINDS = ['unet', 'mlp'] as const;
+
+export function createNetwork(arch: ArchSpec, seed: number): TrainableNet {
+  if (arch.kind === 'unet') return createUNet(arch.config, seed);
+  if (arch.kind === 'mlp') return createMlp(arch.config, seed) as unknown as TrainableNet;
+  throw new Error(`unknown architecture "${(arch as { kind: string }).kind}"; allowed: ${ARCH_KINDS.join(', ')}`);
+}

@@ -1,0 +1,28 @@
+/** npm run train -- <config.json> [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--max-steps N] */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BACKEND_CHOICES, initBackend } from '../backend.js';
+import { loadTrainConfig } from './config.js';
+import { trainingData } from './trainData.js';
+import { train, disposeState, runDir } from './trainer.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('npm run train --')
+  .command('$0 <config>', 'train (or resume) the run a JSON config describes', (y) => y
+    .positional('config', { type: 'string', demandOption: true, describe: 'training config file' })
+    .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as const })
+    .option('max-steps', { type: 'number', describe: 'stop after this many steps in this invocation (resume later)' }),
+  async (argv) => {
+    const c = loadTrainConfig(argv.config as string);
+    await initBackend(argv.backend, (m) => console.error(m));
+    const data = await trainingData(c);
+    console.error(`training ${c.name}: ${data.name} (${data.size} rows), ${c.arch.kind}, ${c.train.steps} steps of ${c.train.batchSize} -> ${runDir(c)}`);
+    disposeState(await train(c, data, { maxSteps: argv.maxSteps }));
+  })
+  .strict()
+  .fail((msg, err) => {
+    console.error(`error: ${err?.message ?? msg}`);
+    process.exit(2);
+  })
+  .help()
+  .parseAsync();

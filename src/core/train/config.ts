@@ -1,0 +1,78 @@
+/** Training-run configuration files (JSON), validated with errors naming the file, field and allowed values. */
+import { readFileSync, existsSync } from 'node:fs';
+import { z } from 'zod';
+import { SCHEDULE_NAMES } from '../schedule.js';
+
+const posInt = z.number().int().positive();
+
+const unetConfig = z.strictObject({
+  imageSize: posInt,
+  inChannels: posInt,
+  baseChannels: posInt,
+  channelMult: z.array(posInt).min(1),
+  numResBlocks: posInt,
+  attnResolutions: z.array(posInt),
+  dropout: z.number().min(0).max(0.99),
+  numClasses: posInt.nullable().optional(),
+});
+
+const mlpConfig = z.strictObject({ dim: posInt, hidden: posInt, depth: posInt, timeEmbDim: posInt });
+
+export const trainConfigSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9-]+$/, 'use lower-case letters, digits and dashes'),
+  seed: posInt,
+  data: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('mnist'), split: z.enum(['train', 'test', 'all']).default('train') }),
+    z.strictObject({ kind: z.literal('cifar10'), split: z.enum(['train', 'test']).default('train'), path: z.string().optional() }),
+    z.strictObject({ kind: z.literal('rademacher'), shape: z.array(posInt).min(1), n: posInt }),
+    z.strictObject({ kind: z.literal('gmm'), shape: z.array(posInt).min(1), components: posInt, spread: z.number().nonnegative(), std: z.number().positive(), n: posInt }),
+  ]),
+  arch: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('unet'), config: unetConfig }),
+    z.strictObject({ kind: z.literal('mlp'), config: mlpConfig }),
+  ]),
+  schedule: z.strictObject({ name: z.enum(SCHEDULE_NAMES as [string, ...string[]]), N: z.number().int().min(2) }),
+  train: z.strictObject({
+    steps: posInt,
+    batchSize: posInt,
+    lr: z.number().positive(),
+    /** linear learning-rate warmup over this many steps */
+    warmup: z.number().int().nonnegative().default(0),
+    /** clip the global gradient norm (0 = off) */
+    gradClip: z.number().nonnegative().default(1),
+    emaDecay: z.number().min(0).max(0.999999).default(0.999),
+    checkpointEvery: posInt.default(500),
+    logEvery: posInt.default(50),
+    /** step directories kept on disk */
+    keep: posInt.default(2),
+    /** probability of replacing a label by the null class (classifier-free guidance training) */
+    classDropout: z.number().min(0).max(1).default(0),
+  }),
+  /** run directory (default runs/<name>) */
+  out: z.string().optional(),
+});
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
+  const r = trainConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const keys = i.code === 'unrecognized_keys' ? ` (${(i as { keys: string[] }).keys.join(', ')})` : '';
+      return `  ${file}: field "${i.path.join('.') || '(top level)'}": ${i.message}${keys}`;
+    });
+    throw new Error(`invalid training config:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}
+
+export function loadTrainConfig(file: string): TrainConfig {
+  if (!existsSync(file)) throw new Error(`training config ${file} does not exist`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`training config ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseTrainConfig(raw, file);
+}
