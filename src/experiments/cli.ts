@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { BACKEND_CHOICES, initBackend } from '../core/backend.js';
 import { experimentNames, loadExperiment } from './registry.js';
-import { runExperiment, parseShard } from './runner.js';
+import { runExperiment, parseShard, writeReport } from './runner.js';
 import { mergeShards, shardDir } from './merge.js';
 
 const defaultOut = (name: string, quick: boolean) => join('results', quick ? `${name}-quick` : name);
@@ -23,14 +23,24 @@ async function main(): Promise<void> {
         console.log(`${name.padEnd(28)} ${spec.description}`);
       }
     })
+    .command('report <experiment>', 'rewrite results.md and the SVG plots from results.csv and the msEps artifacts', (y) => y
+      .positional('experiment', { type: 'string', demandOption: true })
+      .option('out', { type: 'string', describe: 'the run directory (default results/<experiment>)' })
+      .option('quick', { type: 'boolean', default: false }),
+    async (argv) => {
+      const { spec } = loadExperiment(argv.experiment as string, { quick: argv.quick });
+      const out = argv.out ?? defaultOut(spec.name, argv.quick);
+      await writeReport(spec, out);
+      console.error(`wrote ${join(out, 'results.md')} and plots`);
+    })
     .command('merge <experiment>', 'combine the shards of a run into results/<experiment>/results.csv', (y) => y
       .positional('experiment', { type: 'string', demandOption: true })
       .option('out', { type: 'string', describe: 'the run directory (default results/<experiment>)' })
       .option('set', { type: 'string', array: true, default: [] as string[] })
       .option('quick', { type: 'boolean', default: false }),
-    (argv) => {
+    async (argv) => {
       const { spec } = loadExperiment(argv.experiment as string, { set: argv.set as string[], quick: argv.quick });
-      mergeShards(spec, argv.out ?? defaultOut(spec.name, argv.quick), (m) => console.error(m));
+      await mergeShards(spec, argv.out ?? defaultOut(spec.name, argv.quick), (m) => console.error(m));
     })
     .command('$0 <experiment>', 'run an experiment by name (or a path to an experiment .json file)', (y) => y
       .positional('experiment', { type: 'string', demandOption: true })

@@ -26,7 +26,7 @@ export function canonicalOrder(e: ExperimentSpec, rows: readonly ResultRow[]): R
     .map((x) => x.r);
 }
 
-export function mergeShards(e: ExperimentSpec, outDir: string, log: (m: string) => void = () => {}): number {
+export async function mergeShards(e: ExperimentSpec, outDir: string, log: (m: string) => void = () => {}): Promise<number> {
   const root = join(outDir, 'shards');
   if (!existsSync(root)) throw new Error(`merge: no shards in ${root} (run with --shard i/n first)`);
   const dirs = readdirSync(root).map((d) => /^(\d+)-of-(\d+)$/.exec(d)).filter((m): m is RegExpExecArray => m !== null);
@@ -51,7 +51,7 @@ export function mergeShards(e: ExperimentSpec, outDir: string, log: (m: string) 
   const metas = Array.from({ length: n }, (_, i) => join(shardDir(outDir, i + 1, n), 'meta.json')).filter(existsSync).map((p) => JSON.parse(readFileSync(p, 'utf8')));
   writeFileSync(join(outDir, 'meta.json'), JSON.stringify({ merged: new Date().toISOString(), shards: metas }, null, 2) + '\n');
   copyFileSync(join(shardDir(outDir, 1, n), 'config.resolved.json'), join(outDir, 'config.resolved.json'));
-  writeReport(e, outDir);
+  await writeReport(e, outDir);
   log(`merged ${n} shards: ${rows.length} rows into ${join(outDir, 'results.csv')}`);
   return rows.length;
 }

@@ -11,6 +11,7 @@ import { expandCells, unionOfSteps, type Cell } from './cells.js';
 import { appendRows, readRows, rewriteRows, type ResultRow } from './resultsCsv.js';
 import { markdownTable } from './report.js';
 import { runMeta } from './meta.js';
+import { writeReportPlots } from './plots/writeSvg.js';
 import { deal, runJobs, type CaseJob, type WorkerResult } from './parallel.js';
 import { progressReporter, formatSeconds } from './progress.js';
 import { estimateMsEps, type MsEpsArtifact } from '../estimators/msEps.js';
@@ -177,17 +178,22 @@ export function parseShard(s: string): Shard {
   return { index, count };
 }
 
-/** Markdown report of every case from the CSV rows and the msEps artifacts. */
-export function writeReport(e: ExperimentSpec, outDir: string): void {
+/** Markdown report and SVG plots (metric vs K per case, msEps per timestep) from the CSV and msEps artifacts. */
+export async function writeReport(e: ExperimentSpec, outDir: string): Promise<void> {
   const rows = readRows(join(outDir, 'results.csv'));
   const parts: string[] = [`# ${e.name}`, '', e.description, ''];
+  const artifacts: Record<string, MsEpsArtifact> = {};
   for (const c of e.cases) {
     const caseRows = rows.filter((r) => r.case === c.id);
     const msPath = join(outDir, msEpsFile(e, c));
     if (caseRows.length === 0 || !existsSync(msPath)) continue;
-    parts.push(caseReport(c, caseRows, loadMsEps(msPath)), '');
+    artifacts[c.id] = loadMsEps(msPath);
+    parts.push(caseReport(c, caseRows, artifacts[c.id]), '');
+    const plots = ['bpd_total', 'bpd_total_exact', 'fid'].filter((m) => caseRows.some((r) => r.metric === m));
+    parts.push(plots.map((m) => `![${m} against K](plot-${c.id}-${m}.svg)`).join(' '), `![msEps](ms_eps-${c.id}.svg)`, '');
   }
   writeFileSync(join(outDir, 'results.md'), parts.join('\n'));
+  await writeReportPlots(outDir, rows, artifacts);
 }
 
 export function msEpsFile(e: ExperimentSpec, c: CaseSpec): string {
@@ -233,7 +239,7 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
       const stats = await nllStatsFor(c, setup, ids, steps, ctx);
       for (const cell of todo) appendRows(csvPath, cellRows(e, c, setup, cell, stats, ms.msEps, opts.backend));
     }
-    writeReport(e, opts.outDir);
+    await writeReport(e, opts.outDir);
     log(`[${c.id}] done in ${formatSeconds((Date.now() - t0) / 1000)}`);
   }
   meta.finished = new Date().toISOString();

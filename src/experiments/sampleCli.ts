@@ -32,10 +32,11 @@ await yargs(hideBin(process.argv))
     .option('seed', { type: 'number', default: 1 })
     .option('ms-eps', { type: 'string', describe: 'msEps artifact (needed by --variance analytic)' })
     .option('out', { type: 'string', default: 'samples.png' })
+    .option('raw', { type: 'boolean', default: false, describe: 'use the raw (not EMA) weights of a training checkpoint' })
     .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as const }),
   async (argv) => {
     await initBackend(argv.backend, (m) => console.error(m));
-    const { net, manifest } = loadNetwork(argv.checkpoint as string);
+    const { net, manifest } = loadNetwork(argv.checkpoint as string, { raw: argv.raw });
     const sch = makeSchedule(manifest.schedule.name, manifest.schedule.N);
     const msEps = argv.msEps ? loadMsEps(argv.msEps, { N: sch.N }).msEps : undefined;
     const trajectory = argv.trajectory === 'quad' ? quadTrajectory(sch.N, argv.K) : evenTrajectory(sch.N, argv.K);

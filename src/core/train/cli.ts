@@ -4,19 +4,26 @@ import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES, initBackend } from '../backend.js';
 import { loadTrainConfig } from './config.js';
 import { trainingData } from './trainData.js';
-import { train, disposeState, runDir } from './trainer.js';
+import { train, disposeState, runDir, initState, exportEma } from './trainer.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('npm run train --')
   .command('$0 <config>', 'train (or resume) the run a JSON config describes', (y) => y
     .positional('config', { type: 'string', demandOption: true, describe: 'training config file' })
     .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as const })
-    .option('max-steps', { type: 'number', describe: 'stop after this many steps in this invocation (resume later)' }),
+    .option('max-steps', { type: 'number', describe: 'stop after this many steps in this invocation (resume later)' })
+    .option('export', { type: 'boolean', default: false, describe: 'only write <run>/model (EMA weights) from the latest checkpoint' }),
   async (argv) => {
     const c = loadTrainConfig(argv.config as string);
     await initBackend(argv.backend, (m) => console.error(m));
     const data = await trainingData(c);
     console.error(`training ${c.name}: ${data.name} (${data.size} rows), ${c.arch.kind}, ${c.train.steps} steps of ${c.train.batchSize} -> ${runDir(c)}`);
+    if (argv.export) {
+      const state = initState(c, data, (m) => console.error(m));
+      console.error(`exported the EMA weights of step ${state.step} to ${exportEma(state, c, data)}`);
+      disposeState(state);
+      return;
+    }
     disposeState(await train(c, data, { maxSteps: argv.maxSteps }));
   })
   .strict()

@@ -86,7 +86,9 @@ export function metricVsKSpec(rows: readonly ResultRow[], opts: MetricVsKOptions
   const withBars = points.some((p) => p.lo !== null);
   const subtitle = [
     ...(withBars ? ['error bars: ± 1 standard error'] : []),
-    ...(dropped.length ? [`dropped ${dropped.length} non-finite value${dropped.length > 1 ? 's' : ''}: ${dropped.slice(0, 3).join('; ')}${dropped.length > 3 ? '; …' : ''}`] : []),
+    // one short line per dropped value (at most 3), so a long note does not widen the figure
+    ...(dropped.length ? [`dropped ${dropped.length} non-finite value${dropped.length > 1 ? 's' : ''}:`, ...dropped.slice(0, 3)] : []),
+    ...(dropped.length > 3 ? [`… and ${dropped.length - 3} more`] : []),
   ];
 
   const yTitle = metricAxisTitle(opts.metric) + (logY ? ', log scale' : '');
