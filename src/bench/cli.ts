@@ -7,6 +7,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runCli } from '../core/cli.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,7 +35,7 @@ function torchBench(c: UNetConfig, batch: number, iters: number): { fwd: number;
   return { train: Number(m[1]), fwd: Number(m[2]) };
 }
 
-await yargs(hideBin(process.argv))
+await runCli(yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
   .command('$0', 'benchmark the UNet', (y) => y
     .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as const })
@@ -67,11 +68,4 @@ await yargs(hideBin(process.argv))
       appendCsv(argv.out, row);
     }
     console.log(`appended to ${argv.out}`);
-  })
-  .strict()
-  .fail((msg, err) => {
-    console.error(`error: ${err?.message ?? msg}`);
-    process.exit(2);
-  })
-  .help()
-  .parseAsync();
+  }));

@@ -1,5 +1,6 @@
 /** msEps artifacts on disk: JSON `{N, M, seed, schedule, model, data, msEps[N+1], stderr[N+1]}`, validated on load. */
-import { readFileSync, writeFileSync, renameSync, mkdirSync, existsSync } from 'node:fs';
+import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { readJsonFile } from '../core/jsonFile.js';
 import { dirname } from 'node:path';
 import type { MsEpsArtifact } from './msEps.js';
 
@@ -24,13 +25,7 @@ export function validateMsEps(msEps: ArrayLike<number>, N: number, where: string
 
 /** Load and validate an artifact; `expect` fields that are given must match. */
 export function loadMsEps(path: string, expect: Partial<Pick<MsEpsArtifact, 'N' | 'M' | 'seed' | 'schedule' | 'model' | 'estimator'>> = {}): MsEpsArtifact {
-  if (!existsSync(path)) throw new Error(`msEps file ${path} does not exist`);
-  let a: MsEpsArtifact;
-  try {
-    a = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`msEps file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
+  const a = readJsonFile(path, 'msEps file') as MsEpsArtifact;
   if (typeof a !== 'object' || a === null || !Array.isArray(a.msEps)) {
     throw new Error(`msEps file ${path}: field "msEps" (array of N+1 numbers) is missing`);
   }

@@ -4,6 +4,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runCli } from '../core/cli.js';
 import { rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
@@ -15,7 +16,7 @@ import { mergeShards, shardDir } from './merge.js';
 const defaultOut = (name: string, quick: boolean) => join('results', quick ? `${name}-quick` : name);
 
 async function main(): Promise<void> {
-  await yargs(hideBin(process.argv))
+  await runCli(yargs(hideBin(process.argv))
     .scriptName('npm run exp --')
     .command('list', 'list the experiments with one-line descriptions', {}, () => {
       for (const name of experimentNames()) {
@@ -60,14 +61,7 @@ async function main(): Promise<void> {
       const backend = await initBackend(argv.backend, (m) => console.error(m));
       await runExperiment(spec, { outDir, backend, file, workers: argv.workers, shard });
     })
-    .strict()
-    .demandCommand(1, 'name an experiment, or "list"')
-    .fail((msg, err) => {
-      console.error(`error: ${err?.message ?? msg}`);
-      process.exit(2);
-    })
-    .help()
-    .parseAsync();
+    .demandCommand(1, 'name an experiment, or "list"'));
 }
 
 main();

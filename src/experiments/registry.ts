@@ -1,5 +1,6 @@
 /** Experiment files by name: src/experiments/defs/<name>.json, with --set overrides and --quick reductions. */
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
+import { readJsonFile } from '../core/jsonFile.js';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseExperiment, type ExperimentSpec } from './schema.js';
@@ -68,12 +69,7 @@ export interface LoadOptions {
 /** Read, override, validate and (optionally) reduce an experiment. */
 export function loadExperiment(nameOrPath: string, opts: LoadOptions = {}): { spec: ExperimentSpec; file: string } {
   const file = experimentFile(nameOrPath);
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`experiment file ${file} is not valid JSON: ${(e as Error).message}`);
-  }
+  const raw = readJsonFile(file, 'experiment file') as Record<string, unknown>;
   applySets(raw, opts.set ?? []);
   const spec = parseExperiment(raw, file);
   return { spec: opts.quick ? quickVersion(spec) : spec, file };

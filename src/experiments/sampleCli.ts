@@ -5,6 +5,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runCli } from '../core/cli.js';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_CHOICES, initBackend } from '../core/backend.js';
 import { loadNetwork } from '../core/train/checkpoint.js';
@@ -17,7 +18,7 @@ import { NoiseSource } from '../core/rng.js';
 import { loadMsEps } from '../estimators/msEpsArtifact.js';
 import { writePngGrid } from '../core/image/pngGrid.js';
 
-await yargs(hideBin(process.argv))
+await runCli(yargs(hideBin(process.argv))
   .scriptName('npm run sample --')
   .command('$0 <checkpoint>', 'sample a trained model into a PNG grid', (y) => y
     .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint directory or training run directory' })
@@ -55,11 +56,4 @@ await yargs(hideBin(process.argv))
     await writePngGrid(argv.out, all);
     tf.dispose([all, ...parts]);
     console.error(`wrote ${argv.out}`);
-  })
-  .strict()
-  .fail((msg, err) => {
-    console.error(`error: ${err?.message ?? msg}`);
-    process.exit(2);
-  })
-  .help()
-  .parseAsync();
+  }));

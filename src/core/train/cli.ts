@@ -1,12 +1,13 @@
 /** npm run train -- <config.json> [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--max-steps N] */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runCli } from '../cli.js';
 import { BACKEND_CHOICES, initBackend } from '../backend.js';
 import { loadTrainConfig } from './config.js';
 import { trainingData } from './trainData.js';
 import { train, disposeState, runDir, initState, exportEma } from './trainer.js';
 
-await yargs(hideBin(process.argv))
+await runCli(yargs(hideBin(process.argv))
   .scriptName('npm run train --')
   .command('$0 <config>', 'train (or resume) the run a JSON config describes', (y) => y
     .positional('config', { type: 'string', demandOption: true, describe: 'training config file' })
@@ -25,11 +26,4 @@ await yargs(hideBin(process.argv))
       return;
     }
     disposeState(await train(c, data, { maxSteps: argv.maxSteps }));
-  })
-  .strict()
-  .fail((msg, err) => {
-    console.error(`error: ${err?.message ?? msg}`);
-    process.exit(2);
-  })
-  .help()
-  .parseAsync();
+  }));

@@ -1,5 +1,5 @@
 /** Training-run configuration files (JSON), validated with errors naming the file, field and allowed values. */
-import { readFileSync, existsSync } from 'node:fs';
+import { readJsonFile } from '../jsonFile.js';
 import { z } from 'zod';
 import { SCHEDULE_NAMES } from '../schedule.js';
 
@@ -67,12 +67,5 @@ export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
 }
 
 export function loadTrainConfig(file: string): TrainConfig {
-  if (!existsSync(file)) throw new Error(`training config ${file} does not exist`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`training config ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseTrainConfig(raw, file);
+  return parseTrainConfig(readJsonFile(file, 'training config'), file);
 }
