@@ -12,7 +12,8 @@ import { appendRows, readRows, rewriteRows, type ResultRow } from './resultsCsv.
 import { markdownTable } from './report.js';
 import { runMeta } from './meta.js';
 import { writeReportPlots } from './plots/writeSvg.js';
-import { deal, runJobs, type CaseJob, type WorkerResult } from './parallel.js';
+import { deal, forkTasks, type TaskRequest } from '../core/parallel/forkTask.js';
+import { CASE_TASKS_MODULE, type CaseShare, type msEpsShare, type nllStatsShare } from './caseTasks.js';
 import { progressReporter, formatSeconds } from './progress.js';
 import { estimateMsEps, type MsEpsArtifact } from '../estimators/msEps.js';
 import { loadMsEps, saveMsEps } from '../estimators/msEpsArtifact.js';
@@ -63,10 +64,11 @@ async function msEpsFor(c: CaseSpec, setup: CaseSetup, path: string, ctx: CaseCo
     const steps = Array.from({ length: c.schedule.N }, (_, i) => i + 1);
     const total = steps.length * c.msEps.M;
     const shares = deal(steps, ctx.workers);
-    const results = await runJobs(shares.map((timesteps) => ({ ...ctx.job(setup), kind: 'msEps', timesteps })), (d) => progress(d, total));
+    const results = await forkTasks<ReturnType<typeof msEpsShare>>(
+      shares.map((timesteps) => ctx.task('msEpsShare', { ...ctx.share(setup), timesteps })), (d) => progress(d, total));
     a = estimateMsEpsShell(c, setup);
     shares.forEach((share, k) => {
-      const r = results[k] as Extract<WorkerResult, { msEps: number[] }>;
+      const r = results[k];
       for (const t of share) {
         a.msEps[t] = r.msEps[t];
         a.stderr[t] = r.stderr[t];
@@ -100,20 +102,20 @@ async function nllStatsFor(c: CaseSpec, setup: CaseSetup, ids: number[], steps: 
   const batches = Math.ceil(ids.length / c.nll.batchSize);
   const total = (kl.length + 1) * batches;
   const shares = deal(kl, ctx.workers);
-  const results = await runJobs(
-    shares.map((timesteps, k) => ({ ...ctx.job(setup), kind: 'nllStats', timesteps, ids, includeDecoder: k === 0 })),
+  const results = await forkTasks<ReturnType<typeof nllStatsShare>>(
+    shares.map((timesteps, k) => ctx.task('nllStatsShare', { ...ctx.share(setup), timesteps, ids, includeDecoder: k === 0 })),
     (d) => progress(d, total),
   );
-  const first = results[0] as Extract<WorkerResult, { prior: Float64Array }>;
-  const stats: NllStats = { schedule: setup.schedule, d: setup.d, ids, prior: first.prior, decoder: first.decoder, terms: new Map() };
-  for (const r of results as Array<Extract<WorkerResult, { prior: Float64Array }>>) r.terms.forEach((v, t) => stats.terms.set(t, v));
+  const stats: NllStats = { schedule: setup.schedule, d: setup.d, ids, prior: results[0].prior, decoder: results[0].decoder, terms: new Map() };
+  for (const r of results) r.terms.forEach((v, t) => stats.terms.set(t, v));
   return stats;
 }
 
 interface CaseContext {
   log: (m: string) => void;
   workers: number;
-  job: (setup: CaseSetup) => Omit<CaseJob, 'kind' | 'timesteps'>;
+  share: (setup: CaseSetup) => Omit<CaseShare, 'timesteps'>;
+  task: (fn: string, args: CaseShare) => TaskRequest;
 }
 
 function cellRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, stats: NllStats, msEps: number[], backend: string): ResultRow[] {
@@ -216,7 +218,8 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
     writeJsonAtomic(join(opts.outDir, 'meta.json'), meta);
     const ctx: CaseContext = {
       log, workers: opts.workers ?? 1,
-      job: (st) => ({ case: c, rootSeed: e.seed, backend: opts.backend, trainHash: st.train.hash, testHash: st.test.hash }),
+      share: (st) => ({ case: c, rootSeed: e.seed, trainHash: st.train.hash, testHash: st.test.hash }),
+      task: (fn, args) => ({ module: CASE_TASKS_MODULE, fn, args, backend: opts.backend }),
     };
     const ms = await msEpsFor(c, setup, join(opts.outDir, msEpsFile(e, c)), ctx);
     const cells = expandCells(c, setup.schedule, ms.msEps).filter(() => globalIndex++ % shard.count === shard.index - 1);

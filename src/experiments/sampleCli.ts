@@ -6,17 +6,14 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCli } from '../core/cli.js';
-import * as tf from '@tensorflow/tfjs';
 import { BACKEND_CHOICES, initBackend } from '../core/backend.js';
-import { loadNetwork } from '../core/train/checkpoint.js';
-import { makeSchedule } from '../core/schedule.js';
-import { evenTrajectory, quadTrajectory } from '../core/trajectory.js';
-import { samplerByName } from '../core/sampler.js';
-import { varianceRule, VARIANCE_NAMES } from '../core/variances.js';
+import { VARIANCE_NAMES } from '../core/variances.js';
 import { PROCESS_NAMES } from '../core/posterior.js';
-import { NoiseSource } from '../core/rng.js';
 import { loadMsEps } from '../estimators/msEpsArtifact.js';
 import { writePngGrid } from '../core/image/pngGrid.js';
+import { sampleParallel } from './sampleTasks.js';
+import { progressReporter } from './progress.js';
+import os from 'node:os';
 
 await runCli(yargs(hideBin(process.argv))
   .scriptName('npm run sample --')
@@ -33,27 +30,21 @@ await runCli(yargs(hideBin(process.argv))
     .option('seed', { type: 'number', default: 1 })
     .option('ms-eps', { type: 'string', describe: 'msEps artifact (needed by --variance analytic)' })
     .option('out', { type: 'string', default: 'samples.png' })
+    .option('workers', { type: 'number', default: Math.min(2, os.cpus().length), describe: 'worker processes (1 = this process)' })
     .option('raw', { type: 'boolean', default: false, describe: 'use the raw (not EMA) weights of a training checkpoint' })
     .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as const }),
   async (argv) => {
-    await initBackend(argv.backend, (m) => console.error(m));
-    const { net, manifest } = loadNetwork(argv.checkpoint as string, { raw: argv.raw });
-    const sch = makeSchedule(manifest.schedule.name, manifest.schedule.N);
-    const msEps = argv.msEps ? loadMsEps(argv.msEps, { N: sch.N }).msEps : undefined;
-    const trajectory = argv.trajectory === 'quad' ? quadTrajectory(sch.N, argv.K) : evenTrajectory(sch.N, argv.K);
-    const variance = varianceRule(argv.variance, { msEps, range: [-1, 1] });
-    const noise = new NoiseSource(argv.seed);
-    const parts: tf.Tensor[] = [];
+    const backend = await initBackend(argv.backend, (m) => console.error(m));
+    const msEps = argv.msEps ? loadMsEps(argv.msEps).msEps : undefined;
     const t0 = Date.now();
-    for (let i = 0; i < argv.n; i += argv.batch) {
-      const ids = Array.from({ length: Math.min(argv.batch, argv.n - i) }, (_, j) => i + j);
-      parts.push(samplerByName(argv.sampler)({
-        model: net, schedule: sch, trajectory, variance, range: [-1, 1], noise, ids, eta: argv.eta, clipPixel: argv.clipPixel,
-      }));
-      console.error(`sampled ${i + ids.length}/${argv.n} in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
-    }
-    const all = tf.concat(parts);
-    await writePngGrid(argv.out, all);
-    tf.dispose([all, ...parts]);
+    const report = progressReporter('sampling (images)', 5000);
+    const x = await sampleParallel({
+      checkpoint: argv.checkpoint as string, raw: argv.raw, sampler: argv.sampler, variance: argv.variance, K: argv.K,
+      trajectory: argv.trajectory, eta: argv.eta, clipPixel: argv.clipPixel, seed: argv.seed, msEps, batch: argv.batch,
+      ids: Array.from({ length: argv.n }, (_, i) => i),
+    }, argv.workers, backend, (d) => report(d, argv.n));
+    await writePngGrid(argv.out, x);
+    x.dispose();
+    console.error(`sampled ${argv.n} images in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     console.error(`wrote ${argv.out}`);
   }));

@@ -1,0 +1,50 @@
+/**
+ * One share of a case's per-timestep work, runnable in a worker process: the case is rebuilt from its
+ * declarative spec and the root seed (data, model and noise are deterministic), and every (t, sample) draw is
+ * keyed by its own noise stream, so the result does not depend on how the timesteps are split.
+ */
+import { fileURLToPath } from 'node:url';
+import { NoiseSource } from '../core/rng.js';
+import { computeNllStats, type TermStats } from '../core/likelihood/termStats.js';
+import { estimateMsEps } from '../estimators/msEps.js';
+import { buildCase, type CaseSetup } from './caseSetup.js';
+import type { CaseSpec } from './schema.js';
+
+export const CASE_TASKS_MODULE = fileURLToPath(import.meta.url);
+
+export interface CaseShare {
+  case: CaseSpec;
+  rootSeed: number;
+  trainHash: string;
+  testHash: string;
+  timesteps: number[];
+  ids?: number[];
+  includeDecoder?: boolean;
+}
+
+function rebuild(share: CaseShare): CaseSetup {
+  const setup = buildCase(share.case, share.rootSeed);
+  if (setup.train.hash !== share.trainHash || setup.test.hash !== share.testHash) {
+    throw new Error(`worker rebuilt different data for case ${share.case.id} (hash mismatch)`);
+  }
+  return setup;
+}
+
+export function msEpsShare(share: CaseShare, progress: (done: number) => void): { msEps: number[]; stderr: number[] } {
+  const setup = rebuild(share);
+  const c = share.case;
+  const a = estimateMsEps({
+    model: setup.model, schedule: setup.schedule, data: setup.train, M: c.msEps.M, seed: setup.seeds.msEps,
+    batchSize: c.msEps.batchSize, estimator: c.msEps.estimator, timesteps: share.timesteps, onProgress: progress,
+  });
+  return { msEps: a.msEps, stderr: a.stderr };
+}
+
+export function nllStatsShare(share: CaseShare, progress: (done: number) => void): { prior: Float64Array; decoder: Float64Array; terms: Map<number, TermStats> } {
+  const setup = rebuild(share);
+  const stats = computeNllStats({
+    model: setup.model, schedule: setup.schedule, data: setup.test, ids: share.ids!, timesteps: share.timesteps,
+    noise: new NoiseSource(setup.seeds.nll), batchSize: share.case.nll.batchSize, includeDecoder: share.includeDecoder, onProgress: progress,
+  });
+  return { prior: stats.prior, decoder: stats.decoder, terms: stats.terms };
+}
