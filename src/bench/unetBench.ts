@@ -3,11 +3,10 @@
  * (against x, like the torch script), its gradient (tf.variableGrads) and an Adam(2e-4) update; forward is
  * predictEps in inference mode. 2 warm-up steps (1 for forward), then the mean over `iters`.
  *
- * Measured on this machine (wasm, 1 thread, reference config, batch 32; PyTorch on 2 threads: ~51 img/s forward,
- * ~16 img/s train): see the report of issue #3. Kernel profile of one train step (tf.profile):
- * conv gradients (dx by a forward conv of dy with the flipped kernel, dw by a conv with the batch as the contracted
- * channel axis) ~45%, forward convs ~15%, attention products (depthwise-conv bmm) ~15%, transposes ~8%, the rest
- * elementwise ops, GroupNorm and copies.
+ * Kernel profile of one reference-config train step on wasm, batch 32 (tf.profile, ~5 s of kernel time):
+ * conv dw (batch-contracted conv) 26%, attention products (depthwise-conv bmm) 17%, forward convs 16%,
+ * conv dx (forward conv of dy) 15%, 2-D matMuls (1×1 dw, bias sums, concat split) 6%, transposes 6%,
+ * elementwise ops of GroupNorm/SiLU/dropout/softmax ~9%.
  */
 import * as tf from '@tensorflow/tfjs';
 import { NoiseSource } from '../core/rng.js';
@@ -17,12 +16,19 @@ export interface UNetBenchResult {
   forwardImgPerSec: number;
   trainImgPerSec: number;
   params: number;
+  /** The same per second of this process's CPU time: wasm runs on one thread, so on a machine shared with other
+   * jobs this approximates the wall-clock rate on an idle core. */
+  forwardImgPerCpuSec: number;
+  trainImgPerCpuSec: number;
 }
 
-async function timeIt(iters: number, f: () => Promise<void>): Promise<number> {
+/** Mean wall-clock and CPU seconds per call of f. */
+async function timeIt(iters: number, f: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < iters; i++) await f();
-  return (performance.now() - t0) / iters / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / iters / 1000, cpu: (c.user + c.system) / 1e6 / iters };
 }
 
 export async function benchUNet(config: UNetConfig, batch: number, iters: number): Promise<UNetBenchResult> {
@@ -49,10 +55,16 @@ export async function benchUNet(config: UNetConfig, batch: number, iters: number
   };
   try {
     for (let i = 0; i < 2; i++) await train();
-    const trainS = await timeIt(iters, train);
+    const tr = await timeIt(iters, train);
     await forward();
-    const fwdS = await timeIt(iters, forward);
-    return { forwardImgPerSec: batch / fwdS, trainImgPerSec: batch / trainS, params: net.paramCount() };
+    const fw = await timeIt(iters, forward);
+    return {
+      forwardImgPerSec: batch / fw.wall,
+      trainImgPerSec: batch / tr.wall,
+      params: net.paramCount(),
+      forwardImgPerCpuSec: batch / fw.cpu,
+      trainImgPerCpuSec: batch / tr.cpu,
+    };
   } finally {
     x.dispose();
     opt.dispose();

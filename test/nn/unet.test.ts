@@ -94,22 +94,32 @@ describe(`nn/unet (backend ${process.env.TFJS_BACKEND ?? 'wasm'})`, () => {
     net.dispose();
   });
 
-  it('whole-network gradient matches the cpu backend with built-in ops and autodiff (8×8×1, batch 2)', async () => {
-    const ours = mseGrads(SMALL, 2);
-    const ref = await onCpu(() => withReferenceOps(() => mseGrads(SMALL, 2)));
-    expect([...ours.keys()]).to.deep.equal([...ref.keys()]);
-    // float32 through ~20 layers with reductions in different orders; 2e-4 of each gradient's scale.
-    // Measured: max|Δ| ~ 1e-6 of each gradient's scale. Parameters whose true gradient is 0 (biases and the timestep
-    // projections right before a GroupNorm with one channel per group: the per-channel constant cancels) carry only
-    // rounding noise (~1e-9), so their scale is floored at 1e-3 of the largest gradient.
-    const global = Math.max(...[...ref.values()].map((r) => Math.max(...r.map(Math.abs))));
-    for (const [name, g] of ours) {
-      const r = ref.get(name)!;
-      let scale = 0, err = 0;
-      r.forEach((v, i) => ((scale = Math.max(scale, Math.abs(v))), (err = Math.max(err, Math.abs(g[i] - v)))));
-      expect(err, `${name}: max|Δ| ${err}, scale ${scale}`).to.be.at.most(1e-4 * Math.max(scale, 1e-3 * global));
-    }
-  });
+  const gradCases: Array<[string, UNetConfig]> = [
+    ['8×8×1, batch 2', SMALL],
+    ['28×28×1 (MNIST-like: 28 → 14 → 7), batch 2', { ...SMALL, imageSize: 28, channelMult: [1, 2, 2], attnResolutions: [7] }],
+  ];
+  for (const [label, config] of gradCases) {
+    it(`whole-network gradient matches the cpu backend with built-in ops and autodiff (${label})`, async () => {
+      const ours = mseGrads(config, 2);
+      const ref = await onCpu(() => withReferenceOps(() => mseGrads(config, 2)));
+      expect([...ours.keys()]).to.deep.equal([...ref.keys()]);
+      // float32 through ~20 layers with reductions in different orders. Measured: max|Δ| ~ 1e-6 of each gradient's
+      // scale; allowed 1e-4. Parameters whose true gradient is 0 (biases and timestep projections right before a
+      // GroupNorm with one channel per group: the per-channel constant cancels) carry only rounding noise (~1e-9),
+      // so their scale is floored at 1e-3 of the largest gradient.
+      const global = Math.max(...[...ref.values()].map((r) => Math.max(...r.map(Math.abs))));
+      for (const [name, g] of ours) {
+        const r = ref.get(name)!;
+        let scale = 0;
+        let err = 0;
+        r.forEach((v, i) => {
+          scale = Math.max(scale, Math.abs(v));
+          err = Math.max(err, Math.abs(g[i] - v));
+        });
+        expect(err, `${name}: max|Δ| ${err}, scale ${scale}`).to.be.at.most(1e-4 * Math.max(scale, 1e-3 * global));
+      }
+    });
+  }
 
   it('dropout masks follow dropoutSeed; inference ignores dropout', () => {
     const net = createUNet({ ...SMALL, dropout: 0.3 }, 5);

@@ -8,6 +8,7 @@ import { Linear } from './linear.js';
 import { ParamStore } from './params.js';
 import { silu } from './silu.js';
 import { timestepEmbedding, timestepList } from './timestepEmbedding.js';
+import { installZeroCopyClone } from './wasmClone.js';
 
 export interface MlpConfig {
   dim: number;
@@ -63,5 +64,6 @@ export class MlpEpsNet implements EpsModel {
 }
 
 export function createMlp(config: MlpConfig, seed: number): MlpEpsNet {
+  installZeroCopyClone();
   return new MlpEpsNet(config, seed);
 }

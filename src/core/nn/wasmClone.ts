@@ -1,7 +1,8 @@
 /**
  * Zero-copy clone for the wasm backend. tfjs saves every tensor a gradient needs through tensor clones (the
  * Identity kernel); the cpu backend shares the data (reference count), but wasm's Identity copies it, which
- * doubles the memory of a training step and overflows the 4 GB wasm heap at batch 48 (reference UNet).
+ * adds a copy of every saved activation (reference UNet, batch 32: wasm heap after the forward pass 1.49 GB
+ * with copies, 0.86 GB without; the whole step peaks at 1.7 vs 1.6 GB) and costs the copy time.
  * Tensors are immutable, so sharing is safe; this is what Reshape already does on wasm. Process-wide, idempotent.
  */
 import * as tf from '@tensorflow/tfjs';

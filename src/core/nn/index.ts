@@ -1,0 +1,21 @@
+/** Public API of the networks of issue #3 (DDPM UNet, MLP eps-net) and their wasm-trainable building blocks. */
+export { createUNet, REFERENCE_UNET_CONFIG, UNet, validateUNetConfig } from './unet.js';
+export type { UNetApplyOptions, UNetConfig } from './unet.js';
+export { createMlp, MlpEpsNet } from './mlp.js';
+export type { MlpConfig } from './mlp.js';
+export { Conv2d, conv2d, conv2dReference, convOutSize } from './conv2d.js';
+export type { ConvOptions, Stride } from './conv2d.js';
+export { ParamStore, torchBound } from './params.js';
+export { GroupNorm, groupNorm } from './groupNorm.js';
+export { Linear } from './linear.js';
+export { silu } from './silu.js';
+export { timestepEmbedding, timestepList } from './timestepEmbedding.js';
+export { Attention, attend } from './attention.js';
+export { bmm } from './bmm.js';
+export { ResBlock } from './resBlock.js';
+export type { ForwardContext } from './resBlock.js';
+export { dropout } from './dropout.js';
+export { ClassEmbedding } from './classEmbedding.js';
+export { Downsample, Upsample, concatChannels, upsampleNearest2x } from './resample.js';
+export { withReferenceOps } from './referenceMode.js';
+export { installZeroCopyClone } from './wasmClone.js';
