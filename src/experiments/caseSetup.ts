@@ -10,6 +10,8 @@ import { GaussianOracle } from '../estimators/oracles/gaussianOracle.js';
 import { GmmOracle } from '../estimators/oracles/gmmOracle.js';
 import { gaussianExactInputs, rademacherExactInputs } from '../estimators/exactNelbo.js';
 import type { CaseSpec } from './schema.js';
+import { loadMnist } from '../core/data/mnist.js';
+import { loadNetwork } from '../core/train/checkpoint.js';
 
 export interface ExactReference {
   posteriorVariance: (t: number) => number;
@@ -39,10 +41,10 @@ export function buildCase(c: CaseSpec, rootSeed: number): CaseSetup {
   const seeds = caseSeeds(rootSeed, c);
   const schedule = makeSchedule(c.schedule.name, c.schedule.N);
   const dd = c.data;
-  const d = sampleDim(dd.shape);
+  const d = dd.kind === 'mnist' ? 28 * 28 : sampleDim(dd.shape);
   let train: Dataset;
   let test: Dataset;
-  let oracle: EpsModel;
+  let oracle: EpsModel | null;
   let exact: ExactReference | null = null;
   if (dd.kind === 'rademacher') {
     train = rademacherDataset(dd.train, dd.shape, seeds.train, 'rademacher-train');
@@ -54,13 +56,33 @@ export function buildCase(c: CaseSpec, rootSeed: number): CaseSetup {
     test = gaussianDataset(dd.test, dd.shape, dd.mean, dd.std, seeds.test, 'gaussian-test');
     oracle = new GaussianOracle(dd.shape, schedule, dd.mean, dd.std);
     exact = gaussianExactInputs(schedule, dd.mean, dd.std);
+  } else if (dd.kind === 'mnist') {
+    train = loadMnist('train');
+    test = loadMnist('test');
+    oracle = null;
   } else {
     const gmm = randomGmm(dd.components, d, dd.spread, dd.std, seeds.params);
     train = gmmDataset(dd.train, dd.shape, gmm, seeds.train, 'gmm-train');
     test = gmmDataset(dd.test, dd.shape, gmm, seeds.test, 'gmm-test');
     oracle = new GmmOracle(`oracle:gmm${dd.components}`, dd.shape, schedule, gmm);
   }
-  const model = c.model.kind === 'oracle' ? oracle : GmmOracle.empirical(train, schedule);
-  if (c.model.kind === 'empirical') exact = null;
+  let model: EpsModel;
+  if (c.model.kind === 'checkpoint') {
+    const loaded = loadNetwork(c.model.path);
+    if (loaded.manifest.schedule.name !== c.schedule.name || loaded.manifest.schedule.N !== c.schedule.N) {
+      throw new Error(`case ${c.id}: checkpoint ${c.model.path} was trained with schedule ${loaded.manifest.schedule.name} N=${loaded.manifest.schedule.N}, the case asks for ${c.schedule.name} N=${c.schedule.N}`);
+    }
+    if (loaded.net.shape.join() !== train.shape.join()) {
+      throw new Error(`case ${c.id}: checkpoint ${c.model.path} takes samples of shape [${loaded.net.shape}], the data have [${train.shape}]`);
+    }
+    model = loaded.net;
+    exact = null;
+  } else if (c.model.kind === 'empirical') {
+    model = GmmOracle.empirical(train, schedule);
+    exact = null;
+  } else {
+    if (!oracle) throw new Error(`case ${c.id}: data kind "${dd.kind}" has no exact oracle`);
+    model = oracle;
+  }
   return { schedule, train, test, model, range: train.range, d, exact, seeds };
 }

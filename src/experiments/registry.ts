@@ -53,7 +53,7 @@ export function quickVersion(e: ExperimentSpec): ExperimentSpec {
     ...e,
     cases: e.cases.map((c) => ({
       ...c,
-      data: { ...c.data, train: Math.min(c.data.train, Math.max(q.M, 2)), test: Math.min(c.data.test, q.images) },
+      data: c.data.kind === 'mnist' ? c.data : { ...c.data, train: Math.min(c.data.train, Math.max(q.M, 2)), test: Math.min(c.data.test, q.images) },
       msEps: { ...c.msEps, M: Math.min(c.msEps.M, q.M) },
       nll: { ...c.nll, images: Math.min(c.nll.images, q.images) },
       sweep: { ...c.sweep, K: q.K.filter((K) => K <= c.schedule.N) },

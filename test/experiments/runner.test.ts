@@ -101,3 +101,40 @@ describe('experiment runner', () => {
     expect(s.stderr).to.match(/backend.*Choices: "auto", "wasm", "cpu", "tensorflow", "tensorflow-gpu"/s);
   });
 });
+
+describe('experiments with a trained checkpoint on MNIST', () => {
+  it('estimates msEps and the NLL of a checkpoint model on the MNIST splits, in this process and over workers', async function () {
+    this.timeout(300000);
+    const { parseTrainConfig } = await import('../../src/core/train/config.js');
+    const { trainingData } = await import('../../src/core/train/trainData.js');
+    const { train, disposeState } = await import('../../src/core/train/trainer.js');
+    const ck = mkdtempSync(join(tmpdir(), 'ck-'));
+    const tc = parseTrainConfig({
+      name: 'tiny-mnist', seed: 4, data: { kind: 'mnist', split: 'train' },
+      arch: { kind: 'unet', config: { imageSize: 28, inChannels: 1, baseChannels: 8, channelMult: [1, 2], numResBlocks: 1, attnResolutions: [], dropout: 0 } },
+      schedule: { name: 'linear', N: 40 }, train: { steps: 2, batchSize: 4, lr: 1e-3 }, out: ck,
+    }, 'tiny-mnist.json');
+    disposeState(await train(tc, await trainingData(tc), { log: () => {} }));
+    const spec = parseExperiment({
+      name: 'tiny-mnist', description: 'checkpoint on MNIST', seed: 2,
+      cases: [{
+        id: 'mnist', title: 'MNIST, tiny UNet', data: { kind: 'mnist' }, model: { kind: 'checkpoint', path: join(ck, 'model') },
+        schedule: { name: 'linear', N: 40 }, msEps: { M: 4, batchSize: 40 }, nll: { images: 6, batchSize: 6 },
+        sweep: { K: [5, 40], methods: [
+          { label: 'ET DDPM, σ²=β', sampler: 'ddpm', variance: 'large', trajectory: 'even' },
+          { label: 'ET Analytic-DDPM', sampler: 'ddpm', variance: 'analytic', trajectory: 'even' },
+        ] },
+      }],
+      quick: { K: [5], images: 2, M: 2 },
+    }, 'tiny-mnist.json');
+    const a = mkdtempSync(join(tmpdir(), 'run-'));
+    const b = mkdtempSync(join(tmpdir(), 'run-'));
+    await runExperiment(spec, { outDir: a, backend: tf.getBackend(), file: 'tiny-mnist.json', log: () => {} });
+    await runExperiment(spec, { outDir: b, backend: tf.getBackend(), file: 'tiny-mnist.json', workers: 2, log: () => {} });
+    const rows = readRows(join(a, 'results.csv'));
+    expect(rows.length).to.equal(2 * 2 * 4);
+    for (const r of rows) expect(Number.isFinite(Number(r.value)), `${r.method} K=${r.K} ${r.metric}`).to.equal(true);
+    expect(readFileSync(join(b, 'results.csv'), 'utf8')).to.equal(readFileSync(join(a, 'results.csv'), 'utf8'));
+    expect(() => parseExperiment({ ...spec, cases: [{ ...spec.cases[0], model: { kind: 'oracle' } }] }, 'x.json')).to.throw(/MNIST has no exact oracle/);
+  });
+});
