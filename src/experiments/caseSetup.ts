@@ -29,12 +29,12 @@ export interface CaseSetup {
   /** closed-form expected NELBO inputs when the model is the exact oracle of a distribution that has them */
   exact: ExactReference | null;
   /** seeds of this case, derived from the experiment's root seed */
-  seeds: { train: number; test: number; msEps: number; nll: number; params: number };
+  seeds: { train: number; test: number; msEps: number; nll: number; params: number; sample: number };
 }
 
 export function caseSeeds(root: number, c: CaseSpec): CaseSetup['seeds'] {
   const s = (k: string) => deriveSeed(root, c.id, k);
-  return { train: s('train-data'), test: s('test-data'), msEps: s('mseps'), nll: s('nll'), params: s('params') };
+  return { train: s('train-data'), test: s('test-data'), msEps: s('mseps'), nll: s('nll'), params: s('params'), sample: s('sample') };
 }
 
 export function buildCase(c: CaseSpec, rootSeed: number): CaseSetup {

@@ -8,7 +8,9 @@ import { NoiseSource } from '../core/rng.js';
 import { computeNllStats, type TermStats } from '../core/likelihood/termStats.js';
 import { estimateMsEps } from '../estimators/msEps.js';
 import { buildCase, type CaseSetup } from './caseSetup.js';
-import type { CaseSpec } from './schema.js';
+import type { CaseSpec, MethodSpec } from './schema.js';
+import { varianceRule } from '../core/variances.js';
+import { samplerByName } from '../core/sampler.js';
 
 export const CASE_TASKS_MODULE = fileURLToPath(import.meta.url);
 
@@ -47,4 +49,36 @@ export function nllStatsShare(share: CaseShare, progress: (done: number) => void
     noise: new NoiseSource(setup.seeds.nll), batchSize: share.case.nll.batchSize, includeDecoder: share.includeDecoder, onProgress: progress,
   });
   return { prior: stats.prior, decoder: stats.decoder, terms: stats.terms };
+}
+
+export interface CaseSampleShare extends CaseShare {
+  method: MethodSpec;
+  steps: number[];
+  msEps: number[];
+  batchSize: number;
+}
+
+/** Samples of one method on a trajectory for the given sample ids: [ids.length, ...shape] as float32 rows. */
+export function caseSampleShare(share: CaseSampleShare, progress: (done: number) => void = () => {}): { shape: number[]; values: Float32Array } {
+  return sampleCase(rebuild(share), share, progress);
+}
+
+export function sampleCase(setup: CaseSetup, share: Omit<CaseSampleShare, 'case' | 'rootSeed' | 'trainHash' | 'testHash' | 'timesteps'>, progress: (done: number) => void = () => {}): { shape: number[]; values: Float32Array } {
+  const m = share.method;
+  const ids = share.ids!;
+  const d = setup.d;
+  const values = new Float32Array(ids.length * d);
+  const noise = new NoiseSource(setup.seeds.sample);
+  const variance = varianceRule(m.variance, { msEps: share.msEps, range: setup.range });
+  for (let i = 0; i < ids.length; i += share.batchSize) {
+    const batch = ids.slice(i, i + share.batchSize);
+    const x = samplerByName(m.sampler)({
+      model: setup.model, schedule: setup.schedule, trajectory: share.steps, variance, range: setup.range, noise, ids: batch,
+      eta: m.eta, clipPixel: m.clipPixel ?? 0,
+    });
+    values.set(x.dataSync(), i * d);
+    x.dispose();
+    progress(i + batch.length);
+  }
+  return { shape: [ids.length, ...setup.train.shape], values };
 }

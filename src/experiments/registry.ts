@@ -56,6 +56,7 @@ export function quickVersion(e: ExperimentSpec): ExperimentSpec {
       data: c.data.kind === 'mnist' ? c.data : { ...c.data, train: Math.min(c.data.train, Math.max(q.M, 2)), test: Math.min(c.data.test, q.images) },
       msEps: { ...c.msEps, M: Math.min(c.msEps.M, q.M) },
       nll: { ...c.nll, images: Math.min(c.nll.images, q.images) },
+      fid: c.fid && { ...c.fid, samples: Math.max(2, Math.min(c.fid.samples, q.images)) },
       sweep: { ...c.sweep, K: q.K.filter((K) => K <= c.schedule.N) },
     })),
   };

@@ -12,6 +12,7 @@ import { appendRows, readRows, rewriteRows, type ResultRow } from './resultsCsv.
 import { markdownTable } from './report.js';
 import { runMeta } from './meta.js';
 import { writeReportPlots } from './plots/writeSvg.js';
+import { fidOfCell, referenceStats, type FidContext } from './fidCell.js';
 import { deal, forkTasks, type TaskRequest } from '../core/parallel/forkTask.js';
 import { CASE_TASKS_MODULE, type CaseShare, type msEpsShare, type nllStatsShare } from './caseTasks.js';
 import { progressReporter, formatSeconds } from './progress.js';
@@ -116,18 +117,29 @@ interface CaseContext {
   workers: number;
   share: (setup: CaseSetup) => Omit<CaseShare, 'timesteps'>;
   task: (fn: string, args: CaseShare) => TaskRequest;
+
 }
 
-function cellRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, stats: NllStats, msEps: number[], backend: string): ResultRow[] {
+function baseRow(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, backend: string, data: string, clipPixel: number) {
+  const m = cell.method;
+  return {
+    experiment: e.name, case: c.id, data, model: setup.model.name, schedule: c.schedule.name, N: c.schedule.N,
+    method: m.label, sampler: m.sampler, variance: m.variance, eta: m.eta ?? '', trajectory: cell.trajectoryName, K: cell.K,
+    steps: cell.steps.join(' '), clip_pixel: clipPixel, seed: e.seed, backend,
+  };
+}
+
+/** Rows a complete cell has: the NLL components (+ closed form) and/or fid. */
+function rowsPerCell(cell: Cell, setup: CaseSetup): number {
+  return (cell.method.metrics.includes('nll') ? (setup.exact ? 5 : 4) : 0) + (cell.method.metrics.includes('fid') ? 1 : 0);
+}
+
+function nllRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, stats: NllStats, msEps: number[], backend: string): ResultRow[] {
   const m = cell.method;
   const rule = varianceRule(m.variance, { msEps, range: setup.range });
   const process = m.sampler as ProcessName;
   const bpd = toBitsPerDim(nelboFromStats(stats, { process, eta: m.eta, variance: rule, trajectory: cell.steps }), setup.d);
-  const base = {
-    experiment: e.name, case: c.id, data: setup.test.name, model: setup.model.name, schedule: c.schedule.name, N: c.schedule.N,
-    method: m.label, sampler: m.sampler, variance: m.variance, eta: m.eta ?? '', trajectory: cell.trajectoryName, K: cell.K,
-    steps: cell.steps.join(' '), clip_pixel: 0, n: bpd.n, seed: e.seed, backend,
-  };
+  const base = { ...baseRow(e, c, setup, cell, backend, setup.test.name, 0), n: bpd.n };
   const rows: ResultRow[] = [
     { ...base, metric: 'bpd_total', value: bpd.total.mean, stderr: bpd.total.stderr },
     { ...base, metric: 'bpd_prior', value: bpd.prior.mean, stderr: bpd.prior.stderr },
@@ -142,8 +154,18 @@ function cellRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, 
 }
 
 function caseReport(c: CaseSpec, rows: readonly ResultRow[], msEps: MsEpsArtifact): string {
-  const parts = [`## ${c.title}`, '', `NLL (bits/dim) on ${rows[0]?.n ?? '?'} test images, Monte Carlo mean ± standard error (lowest per K in bold):`, '',
-    markdownTable(rows, { metric: 'bpd_total', digits: 4, boldMin: true, withStderr: true })];
+  const parts = [`## ${c.title}`];
+  const nll = rows.find((r) => r.metric === 'bpd_total');
+  if (nll) {
+    parts.push('', `NLL (bits/dim) on ${nll.n} test images, Monte Carlo mean ± standard error (lowest per K in bold):`, '',
+      markdownTable(rows, { metric: 'bpd_total', digits: 4, boldMin: true, withStderr: true }));
+  }
+  const fid = rows.find((r) => r.metric === 'fid');
+  if (fid) {
+    const space = c.data.kind === 'mnist' ? 'features of the shipped MNIST classifier' : 'raw coordinates';
+    parts.push('', `FID (${space}) of ${fid.n} samples against the ${c.fid?.reference ?? 'train'} split (lowest per K in bold):`, '',
+      markdownTable(rows, { metric: 'fid', digits: 3, boldMin: true }));
+  }
   if (rows.some((r) => r.metric === 'bpd_total_exact')) {
     parts.push('', 'Closed-form expected NLL of the same cells (exact posterior variance by quadrature, same σ² as above):', '',
       markdownTable(rows, { metric: 'bpd_total_exact', digits: 4, boldMin: true }));
@@ -223,10 +245,10 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
     };
     const ms = await msEpsFor(c, setup, join(opts.outDir, msEpsFile(e, c)), ctx);
     const cells = expandCells(c, setup.schedule, ms.msEps).filter(() => globalIndex++ % shard.count === shard.index - 1);
-    const metricsPerCell = setup.exact ? 5 : 4;
+    const expected = new Map(cells.map((cell) => [cellKey(c.id, cell.method.label, cell.K), rowsPerCell(cell, setup)]));
     const count = new Map<string, number>();
     for (const r of readRows(csvPath)) count.set(cellKey(String(r.case), String(r.method), r.K), (count.get(cellKey(String(r.case), String(r.method), r.K)) ?? 0) + 1);
-    const incomplete = [...count].filter(([k, n]) => k.startsWith(`${c.id}\u0000`) && n !== metricsPerCell).map(([k]) => k);
+    const incomplete = [...count].filter(([k, n]) => k.startsWith(`${c.id}\u0000`) && n !== (expected.get(k) ?? n)).map(([k]) => k);
     if (incomplete.length > 0) {
       log(`[${c.id}] dropping ${incomplete.length} incomplete cells of an interrupted run`);
       rewriteRows(csvPath, readRows(csvPath).filter((r) => !incomplete.includes(cellKey(String(r.case), String(r.method), r.K))));
@@ -236,11 +258,28 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
     if (todo.length === 0) {
       log(`[${c.id}] all ${cells.length} cells are already in ${csvPath}; skipping (use --fresh to recompute)`);
     } else {
-      const ids = Array.from({ length: c.nll.images }, (_, i) => i);
-      const steps = unionOfSteps(todo);
-      log(`[${c.id}] NLL: ${todo.length} of ${cells.length} cells to run, ${steps.length} distinct timesteps, ${ids.length} images`);
-      const stats = await nllStatsFor(c, setup, ids, steps, ctx);
-      for (const cell of todo) appendRows(csvPath, cellRows(e, c, setup, cell, stats, ms.msEps, opts.backend));
+      const nllTodo = todo.filter((cell) => cell.method.metrics.includes('nll'));
+      let stats: NllStats | null = null;
+      if (nllTodo.length > 0) {
+        const ids = Array.from({ length: c.nll.images }, (_, i) => i);
+        const steps = unionOfSteps(nllTodo);
+        log(`[${c.id}] NLL: ${nllTodo.length} of ${cells.length} cells to run, ${steps.length} distinct timesteps, ${ids.length} images`);
+        stats = await nllStatsFor(c, setup, ids, steps, ctx);
+      }
+      const ref = todo.some((cell) => cell.method.metrics.includes('fid')) ? referenceStats(c, setup) : null;
+      for (const cell of todo) {
+        const rows = stats && cell.method.metrics.includes('nll') ? nllRows(e, c, setup, cell, stats, ms.msEps, opts.backend) : [];
+        if (ref && cell.method.metrics.includes('fid')) {
+          const t1 = Date.now();
+          const r = await fidOfCell(c, setup, cell, ms.msEps, ref, {
+            workers: ctx.workers, outDir: opts.outDir, shareBase: ctx.share(setup), task: ctx.task as FidContext['task'],
+            progress: progressReporter(`[${c.id}] ${cell.method.label} K=${cell.K} samples`, 5000, (m) => log(m.trimEnd())),
+          });
+          rows.push({ ...baseRow(e, c, setup, cell, opts.backend, `${setup.train.name} (${c.fid!.reference} split)`, cell.method.clipPixel ?? 0), metric: 'fid', value: r.fid, stderr: '', n: r.n });
+          log(`[${c.id}] ${cell.method.label} K=${cell.K}: fid ${r.fid.toFixed(3)} (${formatSeconds((Date.now() - t1) / 1000)})`);
+        }
+        appendRows(csvPath, rows);
+      }
     }
     await writeReport(e, opts.outDir);
     log(`[${c.id}] done in ${formatSeconds((Date.now() - t0) / 1000)}`);

@@ -69,7 +69,10 @@ export const methodSchema = z.strictObject({
   variance: z.enum(VARIANCE_NAMES as [string, ...string[]]),
   trajectory: trajectorySchema,
   eta: z.number().min(0).optional(),
+  /** sampling-only clip of the tau_2 -> tau_1 jump (used by the fid metric, never by the NLL) */
   clipPixel: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+  /** what the cell measures: nll (bits/dim on test data) and/or fid (samples against a data split) */
+  metrics: z.array(z.enum(['nll', 'fid'])).min(1).default(['nll']),
 });
 
 export const caseSchema = z.strictObject({
@@ -89,6 +92,10 @@ export const caseSchema = z.strictObject({
     estimator: z.enum(['eps2', 'residual']).default('eps2'),
   }),
   nll: z.strictObject({ images: positiveInt, batchSize: positiveInt.default(250) }),
+  /** Frechet distance of samples to a data split: MNIST in the shipped classifier's features, toy data in raw coordinates */
+  fid: z.strictObject({ samples: z.number().int().min(2), batchSize: positiveInt.default(100), reference: z.enum(['train', 'test']).default('train') }).optional(),
+  /** PNG grid of the first n samples of every fid cell, in grids/<case>/ */
+  grid: z.strictObject({ n: positiveInt.default(64) }).optional(),
   sweep: z.strictObject({
     K: z.array(positiveInt).min(1, 'the sweep needs at least one step count K'),
     methods: z.array(methodSchema).min(1, 'the sweep needs at least one method'),
@@ -150,6 +157,9 @@ function checkSemantics(e: ExperimentSpec, file: string): void {
     }
     if (c.nll.images > size.test) {
       throw new Error(`${file}: field "cases.${ci}.nll.images": ${c.nll.images} exceeds the ${size.test} test rows`);
+    }
+    if (c.sweep.methods.some((m) => m.metrics.includes('fid')) && !c.fid) {
+      throw new Error(`${file}: field "cases.${ci}.fid": required by the methods with metric "fid" ({"samples": 1000})`);
     }
     if (c.model.kind === 'oracle' && c.data.kind === 'mnist') {
       throw new Error(`${file}: field "cases.${ci}.model.kind": MNIST has no exact oracle; use "empirical" or "checkpoint"`);

@@ -138,3 +138,39 @@ describe('experiments with a trained checkpoint on MNIST', () => {
     expect(() => parseExperiment({ ...spec, cases: [{ ...spec.cases[0], model: { kind: 'oracle' } }] }, 'x.json')).to.throw(/MNIST has no exact oracle/);
   });
 });
+
+describe('fid cells', () => {
+  const spec = parseExperiment({
+    name: 'tiny-fid', description: 'fid on a toy mixture', seed: 8,
+    cases: [{
+      id: 'gauss', title: 'Gaussian 2x2x1', data: { kind: 'gaussian', shape: [2, 2, 1], mean: 0.2, std: 0.5, train: 400, test: 400 },
+      model: { kind: 'oracle' }, schedule: { name: 'linear', N: 100 }, msEps: { M: 200, estimator: 'residual' }, nll: { images: 20 },
+      fid: { samples: 400, batchSize: 200 }, grid: { n: 16 },
+      sweep: { K: [5], methods: [
+        { label: 'DDPM small', sampler: 'ddpm', variance: 'small', trajectory: 'even', metrics: ['fid'] },
+        { label: 'Analytic-DDPM', sampler: 'ddpm', variance: 'analytic', trajectory: 'even', metrics: ['nll', 'fid'] },
+      ] },
+    }],
+    quick: { K: [5], images: 10, M: 10 },
+  }, 'tiny-fid.json');
+
+  it('samples every fid cell, writes its row and grid, ranks the variances as theory says, and splits over workers identically', async function () {
+    this.timeout(120000);
+    const a = mkdtempSync(join(tmpdir(), 'fid-'));
+    await runExperiment(spec, { outDir: a, backend: tf.getBackend(), file: 'tiny-fid.json', log: () => {} });
+    const rows = readRows(join(a, 'results.csv'));
+    expect(rows.map((r) => `${r.method}:${r.metric}`)).to.deep.equal(['DDPM small:fid', ...['bpd_total', 'bpd_prior', 'bpd_kl', 'bpd_decoder', 'bpd_total_exact', 'fid'].map((m) => `Analytic-DDPM:${m}`)]);
+    const fidOf = (m: string) => Number(rows.find((r) => r.method === m && r.metric === 'fid')!.value);
+    // Gaussian data: Analytic-DDPM samples the right variance at any K, sigma^2 = tildeBeta at K = 5 far too little
+    expect(fidOf('Analytic-DDPM')).to.be.below(0.5 * fidOf('DDPM small'));
+    expect(existsSync(join(a, 'grids', 'gauss', 'Analytic-DDPM-K5.png'))).to.equal(true);
+    expect(readFileSync(join(a, 'results.md'), 'utf8')).to.match(/FID \(raw coordinates\) of 400 samples/);
+    const b = mkdtempSync(join(tmpdir(), 'fid-'));
+    await runExperiment(spec, { outDir: b, backend: tf.getBackend(), file: 'tiny-fid.json', workers: 2, log: () => {} });
+    expect(readFileSync(join(b, 'results.csv'), 'utf8')).to.equal(readFileSync(join(a, 'results.csv'), 'utf8'));
+  });
+
+  it('a method with metric fid needs the case fid settings', () => {
+    expect(() => parseExperiment({ ...spec, cases: [{ ...spec.cases[0], fid: undefined }] }, 'x.json')).to.throw(/cases.0.fid": required by the methods with metric "fid"/);
+  });
+});
