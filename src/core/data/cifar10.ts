@@ -13,7 +13,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tar from 'tar';
-import { LEVEL_TO_UNIT, LabeledArrayDataset, type LabeledDataset } from './labeled.js';
+import { LabeledArrayDataset, type LabeledDataset } from './labeled.js';
+import { LEVEL_TO_UNIT } from './dataset.js';
 import { DownloadError, downloadFile, type DownloadOptions, type DownloadResult } from './download.js';
 
 export type Cifar10Split = 'train' | 'test';

@@ -55,7 +55,15 @@ export class ArrayDataset implements Dataset {
   }
 }
 
-/** Map 8-bit levels 0..255 to [-1, 1]: v / 127.5 - 1. */
+/** LEVEL_TO_UNIT[L] = L / 127.5 - 1 as float32, for the 8-bit levels L = 0..255. */
+export const LEVEL_TO_UNIT: Float32Array = Float32Array.from({ length: 256 }, (_, L) => L / 127.5 - 1);
+
+/** Map 8-bit levels 0..255 to [-1, 1]: v / 127.5 - 1 (by table lookup; other values by the formula). */
 export function levelsToUnit(levels: ArrayLike<number>): Float32Array {
-  return Float32Array.from(levels, (v) => v / 127.5 - 1);
+  const out = new Float32Array(levels.length);
+  for (let i = 0; i < levels.length; i++) {
+    const v = levels[i];
+    out[i] = Number.isInteger(v) && v >= 0 && v <= 255 ? LEVEL_TO_UNIT[v] : v / 127.5 - 1;
+  }
+  return out;
 }

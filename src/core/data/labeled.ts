@@ -1,5 +1,5 @@
 /** Class-labelled image data sets (MNIST, CIFAR-10): an ArrayDataset plus one class label per row. */
-import { ArrayDataset, levelsToUnit, type Dataset } from './dataset.js';
+import { ArrayDataset, type Dataset } from './dataset.js';
 import type { DataRange } from '../model.js';
 
 export interface LabeledDataset extends Dataset {
@@ -27,14 +27,4 @@ export class LabeledArrayDataset extends ArrayDataset implements LabeledDataset 
       if (labels[i] >= numClasses) throw new Error(`dataset ${name}: label ${labels[i]} of row ${i} is not in 0..${numClasses - 1}`);
     }
   }
-}
-
-/** LEVEL_TO_UNIT[L] = levelsToUnit([L]) (L/127.5 - 1 as float32): a table, bit-identical to levelsToUnit and much faster. */
-export const LEVEL_TO_UNIT: Float32Array = levelsToUnit(Array.from({ length: 256 }, (_, L) => L));
-
-/** Same values as levelsToUnit(levels), for large Uint8Array inputs. */
-export function bytesToUnit(levels: Uint8Array): Float32Array {
-  const out = new Float32Array(levels.length);
-  for (let i = 0; i < levels.length; i++) out[i] = LEVEL_TO_UNIT[levels[i]];
-  return out;
 }

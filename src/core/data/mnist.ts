@@ -16,7 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { LabeledArrayDataset, bytesToUnit, type LabeledDataset } from './labeled.js';
+import { LabeledArrayDataset, type LabeledDataset } from './labeled.js';
+import { levelsToUnit } from './dataset.js';
 import { deriveSeed, permutation, sfc32 } from '../rng.js';
 
 export type { LabeledDataset } from './labeled.js';
@@ -144,7 +145,7 @@ export function loadMnist(split: MnistSplit): LabeledDataset {
       labels[r] = raw.labels[i];
     });
   }
-  const ds = new LabeledArrayDataset(`mnist-${split}`, MNIST_SHAPE, bytesToUnit(levels), [-1, 1], true, labels, 10);
+  const ds = new LabeledArrayDataset(`mnist-${split}`, MNIST_SHAPE, levelsToUnit(levels), [-1, 1], true, labels, 10);
   datasetCache.set(split, ds);
   return ds;
 }
