@@ -9,6 +9,8 @@ export interface Cell {
   K: number;
   trajectoryName: string;
   steps: number[];
+  /** what this cell measures: the method's metrics, less fid when K is outside the case's fid.K */
+  metrics: Array<'nll' | 'fid'>;
 }
 
 /** Concrete steps of a method's trajectory at K (explicit lists ignore K). */
@@ -19,13 +21,21 @@ export function trajectorySteps(m: MethodSpec, K: number, sch: Schedule, msEps: 
   return optimalTrajectory(sch, msEps, K, badTail).steps;
 }
 
+/** Metrics of a method at K: fid only at the case's fid.K (all K when fid.K is absent; explicit trajectories always). */
+export function cellMetrics(c: CaseSpec, m: MethodSpec, K: number): Array<'nll' | 'fid'> {
+  const fidHere = !c.fid?.K || Array.isArray(m.trajectory) || c.fid.K.includes(K);
+  return m.metrics.filter((x) => x !== 'fid' || fidHere);
+}
+
 export function expandCells(c: CaseSpec, sch: Schedule, msEps: ArrayLike<number>): Cell[] {
   const cells: Cell[] = [];
   for (const method of c.sweep.methods) {
     const Ks = Array.isArray(method.trajectory) ? [method.trajectory.length] : c.sweep.K;
     for (const K of Ks) {
+      const metrics = cellMetrics(c, method, K);
+      if (metrics.length === 0) continue;
       const name = Array.isArray(method.trajectory) ? 'explicit' : method.trajectory;
-      cells.push({ method, K, trajectoryName: name, steps: trajectorySteps(method, K, sch, msEps, c.msEps.otBadTail) });
+      cells.push({ method, K, trajectoryName: name, steps: trajectorySteps(method, K, sch, msEps, c.msEps.otBadTail), metrics });
     }
   }
   return cells;

@@ -3,7 +3,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { readJsonFile } from '../core/jsonFile.js';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseExperiment, type ExperimentSpec } from './schema.js';
+import { isFileData, parseExperiment, type CaseSpec, type ExperimentSpec } from './schema.js';
 
 export const DEFS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'defs');
 
@@ -46,20 +46,41 @@ export function applySets(raw: Record<string, unknown>, sets: readonly string[])
   }
 }
 
-/** The --quick version: fewer K, fewer images, smaller M (the same experiment otherwise). */
+/**
+ * The --quick version: fewer K, fewer images, smaller M (the same experiment otherwise). Toy data sets shrink;
+ * file data (MNIST, CIFAR-10) keep their splits and use only the first quick.images test images (nll.images).
+ */
 export function quickVersion(e: ExperimentSpec): ExperimentSpec {
   const q = e.quick;
   return {
     ...e,
     cases: e.cases.map((c) => ({
       ...c,
-      data: c.data.kind === 'mnist' ? c.data : { ...c.data, train: Math.min(c.data.train, Math.max(q.M, 2)), test: Math.min(c.data.test, q.images) },
+      data: isFileData(c.data) ? c.data : { ...c.data, train: Math.min(c.data.train, Math.max(q.M, 2)), test: Math.min(c.data.test, q.images) },
       msEps: { ...c.msEps, M: Math.min(c.msEps.M, q.M) },
       nll: { ...c.nll, images: Math.min(c.nll.images, q.images) },
-      fid: c.fid && { ...c.fid, samples: Math.max(2, Math.min(c.fid.samples, q.images)) },
+      fid: c.fid && quickFid(c, c.fid, q),
       sweep: { ...c.sweep, K: q.K.filter((K) => K <= c.schedule.N) },
     })),
   };
+}
+
+/**
+ * fid under --quick: quick.images samples at the quick K. CIFAR-10 also takes only the first quick.images reference
+ * images: Inception features of the 50,000 train images alone would take hours on a CPU.
+ */
+function quickFid(c: CaseSpec, fid: NonNullable<CaseSpec['fid']>, q: ExperimentSpec['quick']): NonNullable<CaseSpec['fid']> {
+  const samples = Math.max(2, Math.min(fid.samples, q.images));
+  const out = { ...fid, samples, K: quickFidK(fid.K, q.K) };
+  if (c.data.kind === 'cifar10') out.referenceImages = Math.max(2, Math.min(fid.referenceImages ?? Infinity, q.images));
+  return out;
+}
+
+/** fid.K under --quick: its members among the quick K, else the smallest quick K (absent stays absent = all). */
+function quickFidK(fidK: number[] | undefined, quickK: number[]): number[] | undefined {
+  if (!fidK) return undefined;
+  const kept = quickK.filter((K) => fidK.includes(K));
+  return kept.length > 0 ? kept : [Math.min(...quickK)];
 }
 
 export interface LoadOptions {

@@ -12,7 +12,7 @@ import { appendRows, readRows, rewriteRows, type ResultRow } from './resultsCsv.
 import { markdownTable } from './report.js';
 import { runMeta } from './meta.js';
 import { writeReportPlots } from './plots/writeSvg.js';
-import { fidOfCell, referenceStats, type FidContext } from './fidCell.js';
+import { featureSpace, fidFeatures, fidOfCell, fidSkipReason, withoutFid, type FidContext, type FidFeatures } from './fidCell.js';
 import { deal, forkTasks, type TaskRequest } from '../core/parallel/forkTask.js';
 import { CASE_TASKS_MODULE, type CaseShare, type msEpsShare, type nllStatsShare } from './caseTasks.js';
 import { progressReporter, formatSeconds } from './progress.js';
@@ -65,7 +65,7 @@ async function msEpsFor(c: CaseSpec, setup: CaseSetup, path: string, ctx: CaseCo
     const steps = Array.from({ length: c.schedule.N }, (_, i) => i + 1);
     const total = steps.length * c.msEps.M;
     const shares = deal(steps, ctx.workers);
-    const results = await forkTasks<ReturnType<typeof msEpsShare>>(
+    const results = await forkTasks<Awaited<ReturnType<typeof msEpsShare>>>(
       shares.map((timesteps) => ctx.task('msEpsShare', { ...ctx.share(setup), timesteps })), (d) => progress(d, total));
     a = estimateMsEpsShell(c, setup);
     shares.forEach((share, k) => {
@@ -103,7 +103,7 @@ async function nllStatsFor(c: CaseSpec, setup: CaseSetup, ids: number[], steps: 
   const batches = Math.ceil(ids.length / c.nll.batchSize);
   const total = (kl.length + 1) * batches;
   const shares = deal(kl, ctx.workers);
-  const results = await forkTasks<ReturnType<typeof nllStatsShare>>(
+  const results = await forkTasks<Awaited<ReturnType<typeof nllStatsShare>>>(
     shares.map((timesteps, k) => ctx.task('nllStatsShare', { ...ctx.share(setup), timesteps, ids, includeDecoder: k === 0 })),
     (d) => progress(d, total),
   );
@@ -129,9 +129,17 @@ function baseRow(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, b
   };
 }
 
-/** Rows a complete cell has: the NLL components (+ closed form) and/or fid. */
-function rowsPerCell(cell: Cell, setup: CaseSetup): number {
-  return (cell.method.metrics.includes('nll') ? (setup.exact ? 5 : 4) : 0) + (cell.method.metrics.includes('fid') ? 1 : 0);
+/** A cell's rows come in groups that are written and resumed independently: nll (its components) and fid. */
+type MetricGroup = 'nll' | 'fid';
+const groupOf = (metric: unknown): MetricGroup => (metric === 'fid' ? 'fid' : 'nll');
+
+/** Rows a complete group has: the 4 NLL components (+ the closed form for exact models), or 1 fid row. */
+function rowsPerGroup(g: MetricGroup, setup: CaseSetup): number {
+  return g === 'nll' ? (setup.exact ? 5 : 4) : 1;
+}
+
+function groupKey(caseId: string, method: string, K: number | string, g: MetricGroup): string {
+  return `${cellKey(caseId, method, K)}\u0000${g}`;
 }
 
 function nllRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, stats: NllStats, msEps: number[], backend: string): ResultRow[] {
@@ -162,7 +170,7 @@ function caseReport(c: CaseSpec, rows: readonly ResultRow[], msEps: MsEpsArtifac
   }
   const fid = rows.find((r) => r.metric === 'fid');
   if (fid) {
-    const space = c.data.kind === 'mnist' ? 'features of the shipped MNIST classifier' : 'raw coordinates';
+    const space = featureSpace(c);
     parts.push('', `FID (${space}) of ${fid.n} samples against the ${c.fid?.reference ?? 'train'} split (lowest per K in bold):`, '',
       markdownTable(rows, { metric: 'fid', digits: 3, boldMin: true }));
   }
@@ -233,10 +241,18 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
   const shard = opts.shard ?? { index: 1, count: 1 };
   const meta: Record<string, unknown> = runMeta(opts.backend, { experiment: e.name, file: opts.file, seed: e.seed, shard, cases: {} });
   let globalIndex = 0;
-  for (const c of e.cases) {
+  const warned = new Set<string>();
+  for (const [ci, c] of e.cases.entries()) {
     const t0 = Date.now();
-    const setup = buildCase(c, e.seed);
-    (meta.cases as Record<string, unknown>)[c.id] = { seeds: setup.seeds, train: { name: setup.train.name, hash: setup.train.hash }, test: { name: setup.test.name, hash: setup.test.hash }, model: setup.model.name };
+    const setup = await buildCase(c, e.seed);
+    const fidSkip = fidSkipReason(c, ci);
+    if (fidSkip && !warned.has(fidSkip)) {
+      warned.add(fidSkip);
+      log(`WARNING: ${fidSkip}`);
+    }
+    const caseMeta: Record<string, unknown> = { seeds: setup.seeds, train: { name: setup.train.name, hash: setup.train.hash }, test: { name: setup.test.name, hash: setup.test.hash }, model: setup.model.name };
+    if (fidSkip) caseMeta.fid = { skipped: fidSkip };
+    (meta.cases as Record<string, unknown>)[c.id] = caseMeta;
     writeJsonAtomic(join(opts.outDir, 'meta.json'), meta);
     const ctx: CaseContext = {
       log, workers: opts.workers ?? 1,
@@ -244,21 +260,30 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
       task: (fn, args) => ({ module: CASE_TASKS_MODULE, fn, args, backend: opts.backend }),
     };
     const ms = await msEpsFor(c, setup, join(opts.outDir, msEpsFile(e, c)), ctx);
-    const cells = expandCells(c, setup.schedule, ms.msEps).filter(() => globalIndex++ % shard.count === shard.index - 1);
-    const expected = new Map(cells.map((cell) => [cellKey(c.id, cell.method.label, cell.K), rowsPerCell(cell, setup)]));
+    // shards are dealt over the full cells, so the split does not depend on whether FID features are available
+    const shardCells = expandCells(c, setup.schedule, ms.msEps).filter(() => globalIndex++ % shard.count === shard.index - 1);
+    const cells = fidSkip ? withoutFid(shardCells) : shardCells;
+    // resume per metric group: a group with the wrong number of rows was interrupted and is recomputed; rows of a
+    // group this run does not measure (fid rows of an earlier run with Inception weights) are kept
+    const expected = new Map(shardCells.flatMap((cell) => cell.metrics.map((g) => [groupKey(c.id, cell.method.label, cell.K, g), rowsPerGroup(g, setup)] as const)));
     const count = new Map<string, number>();
-    for (const r of readRows(csvPath)) count.set(cellKey(String(r.case), String(r.method), r.K), (count.get(cellKey(String(r.case), String(r.method), r.K)) ?? 0) + 1);
+    for (const r of readRows(csvPath)) {
+      const k = groupKey(String(r.case), String(r.method), r.K, groupOf(r.metric));
+      count.set(k, (count.get(k) ?? 0) + 1);
+    }
     const incomplete = [...count].filter(([k, n]) => k.startsWith(`${c.id}\u0000`) && n !== (expected.get(k) ?? n)).map(([k]) => k);
     if (incomplete.length > 0) {
       log(`[${c.id}] dropping ${incomplete.length} incomplete cells of an interrupted run`);
-      rewriteRows(csvPath, readRows(csvPath).filter((r) => !incomplete.includes(cellKey(String(r.case), String(r.method), r.K))));
+      rewriteRows(csvPath, readRows(csvPath).filter((r) => !incomplete.includes(groupKey(String(r.case), String(r.method), r.K, groupOf(r.metric)))));
       incomplete.forEach((k) => count.delete(k));
     }
-    const todo = cells.filter((cell) => !count.has(cellKey(c.id, cell.method.label, cell.K)));
+    const todo = cells
+      .map((cell) => ({ cell, need: cell.metrics.filter((g) => !count.has(groupKey(c.id, cell.method.label, cell.K, g))) }))
+      .filter((x) => x.need.length > 0);
     if (todo.length === 0) {
       log(`[${c.id}] all ${cells.length} cells are already in ${csvPath}; skipping (use --fresh to recompute)`);
     } else {
-      const nllTodo = todo.filter((cell) => cell.method.metrics.includes('nll'));
+      const nllTodo = todo.filter((x) => x.need.includes('nll')).map((x) => x.cell);
       let stats: NllStats | null = null;
       if (nllTodo.length > 0) {
         const ids = Array.from({ length: c.nll.images }, (_, i) => i);
@@ -266,19 +291,28 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
         log(`[${c.id}] NLL: ${nllTodo.length} of ${cells.length} cells to run, ${steps.length} distinct timesteps, ${ids.length} images`);
         stats = await nllStatsFor(c, setup, ids, steps, ctx);
       }
-      const ref = todo.some((cell) => cell.method.metrics.includes('fid')) ? referenceStats(c, setup) : null;
-      for (const cell of todo) {
-        const rows = stats && cell.method.metrics.includes('nll') ? nllRows(e, c, setup, cell, stats, ms.msEps, opts.backend) : [];
-        if (ref && cell.method.metrics.includes('fid')) {
-          const t1 = Date.now();
-          const r = await fidOfCell(c, setup, cell, ms.msEps, ref, {
-            workers: ctx.workers, outDir: opts.outDir, shareBase: ctx.share(setup), task: ctx.task as FidContext['task'],
-            progress: progressReporter(`[${c.id}] ${cell.method.label} K=${cell.K} samples`, 5000, (m) => log(m.trimEnd())),
-          });
-          rows.push({ ...baseRow(e, c, setup, cell, opts.backend, `${setup.train.name} (${c.fid!.reference} split)`, cell.method.clipPixel ?? 0), metric: 'fid', value: r.fid, stderr: '', n: r.n });
-          log(`[${c.id}] ${cell.method.label} K=${cell.K}: fid ${r.fid.toFixed(3)} (${formatSeconds((Date.now() - t1) / 1000)})`);
+      let features: FidFeatures | null = null;
+      if (todo.some((x) => x.need.includes('fid'))) {
+        features = await fidFeatures(c, setup, { outDir: opts.outDir, log });
+        caseMeta.fid = features.info;
+        writeJsonAtomic(join(opts.outDir, 'meta.json'), meta);
+      }
+      try {
+        for (const { cell, need } of todo) {
+          const rows = stats && need.includes('nll') ? nllRows(e, c, setup, cell, stats, ms.msEps, opts.backend) : [];
+          if (features && need.includes('fid')) {
+            const t1 = Date.now();
+            const r = await fidOfCell(c, setup, cell, ms.msEps, features, {
+              workers: ctx.workers, outDir: opts.outDir, shareBase: ctx.share(setup), task: ctx.task as FidContext['task'],
+              progress: progressReporter(`[${c.id}] ${cell.method.label} K=${cell.K} samples`, 5000, (m) => log(m.trimEnd())),
+            });
+            rows.push({ ...baseRow(e, c, setup, cell, opts.backend, features.referenceLabel, cell.method.clipPixel ?? 0), metric: 'fid', value: r.fid, stderr: '', n: r.n });
+            log(`[${c.id}] ${cell.method.label} K=${cell.K}: fid ${r.fid.toFixed(3)} (${formatSeconds((Date.now() - t1) / 1000)})`);
+          }
+          appendRows(csvPath, rows);
         }
-        appendRows(csvPath, rows);
+      } finally {
+        features?.dispose();
       }
     }
     await writeReport(e, opts.outDir);

@@ -44,7 +44,22 @@ const gmmData = z.strictObject({
 const mnistData = z.strictObject({ kind: z.literal('mnist') });
 export const MNIST_SPLIT_SIZES = { train: 8000, test: 2000 } as const;
 
-export const dataSchema = z.discriminatedUnion('kind', [rademacherData, gaussianData, gmmData, mnistData]);
+/**
+ * CIFAR-10 from the official binary archive (src/core/data/cifar10.ts): `path` (else env CIFAR10_PATH, else
+ * data/cifar10). msEps on the 50,000 train images, NLL on the 10,000 test images, FID reference = train, as in
+ * the paper (App. F). `recordsPerFile` is for cut-down archives and test fixtures only: the reader insists on
+ * exactly that many records in each train batch file (5 of them) and in the test file (default 10,000 each).
+ */
+const cifar10Data = z.strictObject({
+  kind: z.literal('cifar10'),
+  path: z.string().min(1).optional(),
+  recordsPerFile: z.strictObject({ train: positiveInt, test: positiveInt }).optional(),
+});
+export const CIFAR10_SPLIT_SIZES = { train: 50000, test: 10000 } as const;
+/** the official release: 5 train batch files and 1 test file of 10,000 records each */
+export const CIFAR10_RECORDS_PER_FILE = { train: 10000, test: 10000 } as const;
+
+export const dataSchema = z.discriminatedUnion('kind', [rademacherData, gaussianData, gmmData, mnistData, cifar10Data]);
 
 export const modelSchema = z.discriminatedUnion('kind', [
   /** the exact model of the case's data distribution */
@@ -57,7 +72,17 @@ export const modelSchema = z.discriminatedUnion('kind', [
 
 /** Number of training and test rows of a data spec. */
 export function dataSizes(d: DataSpec): { train: number; test: number } {
-  return d.kind === 'mnist' ? MNIST_SPLIT_SIZES : { train: d.train, test: d.test };
+  if (d.kind === 'mnist') return MNIST_SPLIT_SIZES;
+  if (d.kind === 'cifar10') {
+    const r = d.recordsPerFile ?? CIFAR10_RECORDS_PER_FILE;
+    return { train: 5 * r.train, test: r.test };
+  }
+  return { train: d.train, test: d.test };
+}
+
+/** Data read from files (MNIST, CIFAR-10): their splits are fixed, --quick cannot shrink them (it uses fewer rows). */
+export function isFileData(d: DataSpec): d is Extract<DataSpec, { kind: 'mnist' | 'cifar10' }> {
+  return d.kind === 'mnist' || d.kind === 'cifar10';
 }
 
 export const trajectorySchema = z.union([z.enum(['even', 'optimal', 'quad']), z.array(positiveInt).min(1)]);
@@ -92,8 +117,21 @@ export const caseSchema = z.strictObject({
     estimator: z.enum(['eps2', 'residual']).default('eps2'),
   }),
   nll: z.strictObject({ images: positiveInt, batchSize: positiveInt.default(250) }),
-  /** Frechet distance of samples to a data split: MNIST in the shipped classifier's features, toy data in raw coordinates */
-  fid: z.strictObject({ samples: z.number().int().min(2), batchSize: positiveInt.default(100), reference: z.enum(['train', 'test']).default('train') }).optional(),
+  /**
+   * Frechet distance of samples to a data split: CIFAR-10 in InceptionV3 pool features (pytorch-fid), MNIST in the
+   * shipped classifier's features, toy data in raw coordinates
+   */
+  fid: z.strictObject({
+    samples: z.number().int().min(2),
+    batchSize: positiveInt.default(100),
+    reference: z.enum(['train', 'test']).default('train'),
+    /** use only the first n images of the reference split (default: all of it, as the paper) */
+    referenceImages: z.number().int().min(2).optional(),
+    /** CIFAR-10 only: TensorFlow.js InceptionV3 model.json (or its directory); default env INCEPTION_TFJS_PATH */
+    inception: z.string().min(1).optional(),
+    /** step counts at which fid is measured (a subset of sweep.K; default all): sampling costs samples x K forwards */
+    K: z.array(positiveInt).min(1).optional(),
+  }).optional(),
   /** PNG grid of the first n samples of every fid cell, in grids/<case>/ */
   grid: z.strictObject({ n: positiveInt.default(64) }).optional(),
   sweep: z.strictObject({
@@ -161,8 +199,24 @@ function checkSemantics(e: ExperimentSpec, file: string): void {
     if (c.sweep.methods.some((m) => m.metrics.includes('fid')) && !c.fid) {
       throw new Error(`${file}: field "cases.${ci}.fid": required by the methods with metric "fid" ({"samples": 1000})`);
     }
-    if (c.model.kind === 'oracle' && c.data.kind === 'mnist') {
-      throw new Error(`${file}: field "cases.${ci}.model.kind": MNIST has no exact oracle; use "empirical" or "checkpoint"`);
+    c.fid?.K?.forEach((K, ki) => {
+      if (!c.sweep.K.includes(K)) {
+        throw new Error(`${file}: field "cases.${ci}.fid.K.${ki}": K = ${K} is not in the sweep's K (${c.sweep.K.join(', ')})`);
+      }
+    });
+    if (c.fid?.referenceImages !== undefined) {
+      const n = size[c.fid.reference];
+      if (c.fid.referenceImages > n) {
+        throw new Error(`${file}: field "cases.${ci}.fid.referenceImages": ${c.fid.referenceImages} exceeds the ${n} rows of the ${c.fid.reference} split`);
+      }
+    }
+    if (c.fid?.inception !== undefined && c.data.kind !== 'cifar10') {
+      throw new Error(`${file}: field "cases.${ci}.fid.inception": only data kind "cifar10" uses Inception features ` +
+        `(data kind "${c.data.kind}" uses ${c.data.kind === 'mnist' ? 'the shipped MNIST classifier' : 'raw coordinates'}); remove the field`);
+    }
+    if (c.model.kind === 'oracle' && isFileData(c.data)) {
+      const name = c.data.kind === 'mnist' ? 'MNIST' : 'CIFAR-10';
+      throw new Error(`${file}: field "cases.${ci}.model.kind": ${name} has no exact oracle; use "empirical" or "checkpoint"`);
     }
   });
 }
