@@ -1,4 +1,7 @@
-/** Build the schedule, data sets, model and closed-form references of one experiment case. */
+/**
+ * Build the schedule, data sets, model and closed-form references of one experiment case. Asynchronous because
+ * file data may need reading or extracting (CIFAR-10); the result is deterministic given the spec and root seed.
+ */
 import { makeSchedule, type Schedule } from '../core/schedule.js';
 import type { Dataset } from '../core/data/dataset.js';
 import type { DataRange, EpsModel } from '../core/model.js';
@@ -9,8 +12,11 @@ import { RademacherOracle } from '../estimators/oracles/rademacherOracle.js';
 import { GaussianOracle } from '../estimators/oracles/gaussianOracle.js';
 import { GmmOracle } from '../estimators/oracles/gmmOracle.js';
 import { gaussianExactInputs, rademacherExactInputs } from '../estimators/exactNelbo.js';
-import type { CaseSpec } from './schema.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CIFAR10_RECORDS_PER_FILE, type CaseSpec } from './schema.js';
 import { loadMnist } from '../core/data/mnist.js';
+import { loadCifar10 } from '../core/data/cifar10.js';
 import { loadNetwork } from '../core/train/checkpoint.js';
 
 export interface ExactReference {
@@ -37,11 +43,25 @@ export function caseSeeds(root: number, c: CaseSpec): CaseSetup['seeds'] {
   return { train: s('train-data'), test: s('test-data'), msEps: s('mseps'), nll: s('nll'), params: s('params'), sample: s('sample') };
 }
 
-export function buildCase(c: CaseSpec, rootSeed: number): CaseSetup {
+/** Why a checkpoint path cannot be used, with how to get a model; null when the directory exists. */
+export function missingCheckpointMessage(c: CaseSpec, path: string): string | null {
+  if (existsSync(path)) return null;
+  const data = c.data.kind === 'cifar10' ? 'CIFAR-10 ' : '';
+  return `case ${c.id}: field "model.path": checkpoint ${resolve(path)} does not exist. No ${data}model is shipped for this case: ` +
+    `train one with \`npm run train -- <config.json>\` (data kind "${c.data.kind}", schedule ${c.schedule.name} N=${c.schedule.N}; ` +
+    `\`--export\` writes runs/<name>/model with the EMA weights) or import one into this project's checkpoint format ` +
+    `(manifest.json + weights.bin, src/core/train/checkpoint.ts), then point the experiment at it with ` +
+    `--set cases.<i>.model.path=DIR${c.data.kind === 'cifar10' ? ' (see docs/analytic-dpm-cifar.md)' : ''}`;
+}
+
+export async function buildCase(c: CaseSpec, rootSeed: number): Promise<CaseSetup> {
   const seeds = caseSeeds(rootSeed, c);
   const schedule = makeSchedule(c.schedule.name, c.schedule.N);
   const dd = c.data;
-  const d = dd.kind === 'mnist' ? 28 * 28 : sampleDim(dd.shape);
+  if (c.model.kind === 'checkpoint') {
+    const missing = missingCheckpointMessage(c, c.model.path);
+    if (missing) throw new Error(missing);
+  }
   let train: Dataset;
   let test: Dataset;
   let oracle: EpsModel | null;
@@ -60,7 +80,13 @@ export function buildCase(c: CaseSpec, rootSeed: number): CaseSetup {
     train = loadMnist('train');
     test = loadMnist('test');
     oracle = null;
+  } else if (dd.kind === 'cifar10') {
+    const records = dd.recordsPerFile ?? CIFAR10_RECORDS_PER_FILE;
+    train = await loadCifar10('train', { path: dd.path, recordsPerFile: records.train });
+    test = await loadCifar10('test', { path: dd.path, recordsPerFile: records.test });
+    oracle = null;
   } else {
+    const d = sampleDim(dd.shape);
     const gmm = randomGmm(dd.components, d, dd.spread, dd.std, seeds.params);
     train = gmmDataset(dd.train, dd.shape, gmm, seeds.train, 'gmm-train');
     test = gmmDataset(dd.test, dd.shape, gmm, seeds.test, 'gmm-test');
@@ -84,5 +110,5 @@ export function buildCase(c: CaseSpec, rootSeed: number): CaseSetup {
     if (!oracle) throw new Error(`case ${c.id}: data kind "${dd.kind}" has no exact oracle`);
     model = oracle;
   }
-  return { schedule, train, test, model, range: train.range, d, exact, seeds };
+  return { schedule, train, test, model, range: train.range, d: sampleDim(train.shape), exact, seeds };
 }

@@ -24,16 +24,16 @@ export interface CaseShare {
   includeDecoder?: boolean;
 }
 
-function rebuild(share: CaseShare): CaseSetup {
-  const setup = buildCase(share.case, share.rootSeed);
+async function rebuild(share: CaseShare): Promise<CaseSetup> {
+  const setup = await buildCase(share.case, share.rootSeed);
   if (setup.train.hash !== share.trainHash || setup.test.hash !== share.testHash) {
     throw new Error(`worker rebuilt different data for case ${share.case.id} (hash mismatch)`);
   }
   return setup;
 }
 
-export function msEpsShare(share: CaseShare, progress: (done: number) => void): { msEps: number[]; stderr: number[] } {
-  const setup = rebuild(share);
+export async function msEpsShare(share: CaseShare, progress: (done: number) => void): Promise<{ msEps: number[]; stderr: number[] }> {
+  const setup = await rebuild(share);
   const c = share.case;
   const a = estimateMsEps({
     model: setup.model, schedule: setup.schedule, data: setup.train, M: c.msEps.M, seed: setup.seeds.msEps,
@@ -42,8 +42,8 @@ export function msEpsShare(share: CaseShare, progress: (done: number) => void): 
   return { msEps: a.msEps, stderr: a.stderr };
 }
 
-export function nllStatsShare(share: CaseShare, progress: (done: number) => void): { prior: Float64Array; decoder: Float64Array; terms: Map<number, TermStats> } {
-  const setup = rebuild(share);
+export async function nllStatsShare(share: CaseShare, progress: (done: number) => void): Promise<{ prior: Float64Array; decoder: Float64Array; terms: Map<number, TermStats> }> {
+  const setup = await rebuild(share);
   const stats = computeNllStats({
     model: setup.model, schedule: setup.schedule, data: setup.test, ids: share.ids!, timesteps: share.timesteps,
     noise: new NoiseSource(setup.seeds.nll), batchSize: share.case.nll.batchSize, includeDecoder: share.includeDecoder, onProgress: progress,
@@ -59,8 +59,8 @@ export interface CaseSampleShare extends CaseShare {
 }
 
 /** Samples of one method on a trajectory for the given sample ids: [ids.length, ...shape] as float32 rows. */
-export function caseSampleShare(share: CaseSampleShare, progress: (done: number) => void = () => {}): { shape: number[]; values: Float32Array } {
-  return sampleCase(rebuild(share), share, progress);
+export async function caseSampleShare(share: CaseSampleShare, progress: (done: number) => void = () => {}): Promise<{ shape: number[]; values: Float32Array }> {
+  return sampleCase(await rebuild(share), share, progress);
 }
 
 export function sampleCase(setup: CaseSetup, share: Omit<CaseSampleShare, 'case' | 'rootSeed' | 'trainHash' | 'testHash' | 'timesteps'>, progress: (done: number) => void = () => {}): { shape: number[]; values: Float32Array } {

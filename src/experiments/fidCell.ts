@@ -1,24 +1,31 @@
 /**
  * The fid metric of a cell: draw fid.samples samples with the cell's sampler, variance and trajectory (sample i
  * uses the noise streams of id i in every cell: common random numbers), fit a Gaussian to their features and
- * take the Frechet distance to the reference split (Heusel et al. 2017). Features: the shipped MNIST classifier
- * for MNIST, raw coordinates for toy data. Optionally writes a PNG grid of the first samples.
+ * take the Frechet distance to the reference split (Heusel et al. 2017). Features: InceptionV3 pool features for
+ * CIFAR-10 (pytorch-fid protocol, weights from fid.inception or $INCEPTION_TFJS_PATH; without them the fid cells
+ * are skipped, see fidSkipReason), the shipped MNIST classifier for MNIST, raw coordinates for toy data.
+ * Optionally writes a PNG grid of the first samples.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { CaseSpec } from './schema.js';
 import type { CaseSetup } from './caseSetup.js';
 import type { Cell } from './cells.js';
-import { CASE_TASKS_MODULE, sampleCase, type CaseSampleShare } from './caseTasks.js';
+import { sampleCase, type CaseSampleShare } from './caseTasks.js';
+import { progressReporter } from './progress.js';
 import { deal, forkTasks, type TaskRequest } from '../core/parallel/forkTask.js';
 import { gaussianStats, type GaussianStats } from '../estimators/fid/gaussianStats.js';
 import { frechetDistanceStats } from '../estimators/fid/frechet.js';
 import { mnistFeatureStats, mnistReferenceStats } from '../estimators/fid/mnistFid.js';
+import { INCEPTION_ENV, inceptionAvailable, inceptionFeatureStats, inceptionFingerprint, inceptionPath, loadInception } from '../estimators/fid/inception.js';
 import { writePngGrid } from '../core/image/pngGrid.js';
-import type { Dataset } from '../core/data/dataset.js';
+import { ArrayDataset, type Dataset } from '../core/data/dataset.js';
 
 /** Largest dimension for which raw coordinates serve as features. */
 const RAW_FEATURE_MAX_DIM = 512;
+/** Images per Inception forward (pytorch-fid's default batch size). */
+const INCEPTION_BATCH = 50;
 
 export interface FidContext {
   workers: number;
@@ -28,25 +35,124 @@ export interface FidContext {
   progress: (done: number, total: number) => void;
 }
 
-function featureStats(c: CaseSpec, setup: CaseSetup, images: tf.Tensor | Dataset): GaussianStats {
-  if (c.data.kind === 'mnist') return mnistFeatureStats(images);
-  if (setup.d > RAW_FEATURE_MAX_DIM) throw new Error(`case ${c.id}: fid on raw coordinates needs d <= ${RAW_FEATURE_MAX_DIM} (d = ${setup.d})`);
-  if (images instanceof tf.Tensor) return gaussianStats(images.dataSync() as Float32Array, setup.d);
-  const all = images.rows(Array.from({ length: images.size }, (_, i) => i));
-  const st = gaussianStats(all.dataSync() as Float32Array, setup.d);
+/** The feature space a case's FID is measured in (for the report). */
+export function featureSpace(c: CaseSpec): string {
+  if (c.data.kind === 'cifar10') return 'InceptionV3 pool features';
+  if (c.data.kind === 'mnist') return 'features of the shipped MNIST classifier';
+  return 'raw coordinates';
+}
+
+/**
+ * Why the fid cells of case `ci` cannot run: CIFAR-10 without usable Inception weights (none configured, or the
+ * configured ones unreadable). Null when they can run or the case measures no fid. FID is never faked: the caller
+ * drops fid from the cells' metrics and warns once.
+ */
+export function fidSkipReason(c: CaseSpec, ci: number): string | null {
+  if (!c.fid || c.data.kind !== 'cifar10' || !c.sweep.methods.some((m) => m.metrics.includes('fid'))) return null;
+  const field = `cases.${ci}.fid.inception`;
+  const tail = 'The fid cells are not run and no FID is reported; the NLL cells run as usual. See docs/analytic-dpm-cifar.md.';
+  const p = inceptionPath(c.fid.inception);
+  if (!p) {
+    return `case ${c.id}: FID skipped: no Inception weights configured (neither the field "${field}" nor ${INCEPTION_ENV} is set). ` +
+      `Point either at a TensorFlow.js InceptionV3 model.json (pytorch-fid's weights converted to tfjs give comparable numbers). ${tail}`;
+  }
+  const why = inceptionAvailable(p);
+  if (!why) return null;
+  const from = c.fid.inception ? `the field "${field}"` : INCEPTION_ENV;
+  return `case ${c.id}: FID skipped: the Inception weights named by ${from} are unusable: ${why}. ${tail}`;
+}
+
+/** The features a case's FID is computed in, with the reference split's statistics. */
+export interface FidFeatures {
+  reference: GaussianStats;
+  /** the data column of fid rows, e.g. "cifar10-train (train split)" */
+  referenceLabel: string;
+  /** Gaussian statistics of the features of samples */
+  stats(samples: Dataset): GaussianStats;
+  /** provenance for meta.json */
+  info: Record<string, unknown>;
+  dispose(): void;
+}
+
+/** The first n rows of a data set as a data set (its hash names the parent and n). */
+export function firstRows(ds: Dataset, n: number): Dataset {
+  if (n >= ds.size) return ds;
+  const check = (i: number) => {
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`dataset ${ds.name} (first ${n} rows): index ${i} out of range [0, ${n})`);
+    return i;
+  };
+  return {
+    name: ds.name, shape: ds.shape, size: n, range: ds.range, discrete: ds.discrete,
+    hash: createHash('sha256').update(`${ds.hash}:first ${n}`).digest('hex'),
+    rows: (ids) => ds.rows(ids.map(check)),
+    row: (i) => ds.row(check(i)),
+  };
+}
+
+function rawStats(ds: Dataset): GaussianStats {
+  const all = ds.rows(Array.from({ length: ds.size }, (_, i) => i));
+  const d = all.size / ds.size;
+  const st = gaussianStats(all.dataSync() as Float32Array, d);
   all.dispose();
   return st;
 }
 
-/** Gaussian statistics of the reference split (computed once per case and process). */
-export function referenceStats(c: CaseSpec, setup: CaseSetup): GaussianStats {
-  const split = c.fid?.reference ?? 'train';
-  if (c.data.kind === 'mnist') return mnistReferenceStats(split);
-  return featureStats(c, setup, split === 'train' ? setup.train : setup.test);
+interface ReferenceKey {
+  weightsSha256: string;
+  data: string;
+  dataHash: string;
+  images: number;
 }
 
-/** Sample the cell (in this process or over workers) and return its FID against `ref`. */
-export async function fidOfCell(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps: number[], ref: GaussianStats, ctx: FidContext): Promise<{ fid: number; n: number }> {
+/** Reference statistics from `file` when its key matches, else computed and written there (atomically). */
+function cachedStats(file: string, key: ReferenceKey, compute: () => GaussianStats, log: (m: string) => void): GaussianStats {
+  if (existsSync(file)) {
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    if (JSON.stringify(j.key) === JSON.stringify(key)) {
+      log(`FID reference: reusing ${file}`);
+      const f64 = (b64: string) => { const b = Buffer.from(b64, 'base64'); return new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8).slice(); };
+      return { n: j.n, d: j.d, mu: f64(j.mu), sigma: f64(j.sigma) };
+    }
+    log(`FID reference: ${file} was made with other weights or data; recomputing`);
+  }
+  const st = compute();
+  const b64 = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ kind: 'fid-reference-stats', key, n: st.n, d: st.d, encoding: 'base64 float64 little-endian', mu: b64(st.mu), sigma: b64(st.sigma) }) + '\n');
+  renameSync(tmp, file);
+  log(`FID reference: saved ${file}`);
+  return st;
+}
+
+/**
+ * Load the case's feature network and the reference statistics: for CIFAR-10 the Inception statistics of the
+ * reference split, cached in <outDir>/fid_ref.<case>.json keyed by the weights' sha256 and the data hash.
+ */
+export async function fidFeatures(c: CaseSpec, setup: CaseSetup, opts: { outDir: string; log: (m: string) => void }): Promise<FidFeatures> {
+  const fid = c.fid!;
+  const split = setup[fid.reference];
+  const ref = firstRows(split, fid.referenceImages ?? split.size);
+  const referenceLabel = `${split.name} (${fid.reference} split${ref === split ? '' : `, first ${ref.size} images`})`;
+  if (c.data.kind === 'cifar10') {
+    const net = await loadInception(fid.inception);
+    const weights = inceptionFingerprint(fid.inception);
+    const key: ReferenceKey = { weightsSha256: weights.sha256, data: split.name, dataHash: ref.hash, images: ref.size };
+    const file = join(opts.outDir, `fid_ref.${c.id}.json`);
+    const log = (m: string) => opts.log(`[${c.id}] ${m}`);
+    const stats = (ds: Dataset, label: string) => inceptionFeatureStats(ds, net, INCEPTION_BATCH, progressReporter(`[${c.id}] Inception features of ${label}`, 10000, (m) => opts.log(m.trimEnd())));
+    const reference = cachedStats(file, key, () => stats(ref, referenceLabel), log);
+    return { reference, referenceLabel, stats: (s) => stats(s, 'samples'), info: { features: 'inception', weights, reference: key }, dispose: () => net.dispose() };
+  }
+  if (c.data.kind === 'mnist') {
+    const reference = ref === split ? mnistReferenceStats(fid.reference) : mnistFeatureStats(ref);
+    return { reference, referenceLabel, stats: (s) => mnistFeatureStats(s), info: { features: 'mnist-classifier' }, dispose: () => {} };
+  }
+  if (setup.d > RAW_FEATURE_MAX_DIM) throw new Error(`case ${c.id}: fid on raw coordinates needs d <= ${RAW_FEATURE_MAX_DIM} (d = ${setup.d})`);
+  return { reference: rawStats(ref), referenceLabel, stats: rawStats, info: { features: 'raw' }, dispose: () => {} };
+}
+
+/** Sample the cell (in this process or over workers) and return its FID against the reference statistics. */
+export async function fidOfCell(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps: number[], features: FidFeatures, ctx: FidContext): Promise<{ fid: number; n: number }> {
   const fid = c.fid!;
   const ids = Array.from({ length: fid.samples }, (_, i) => i);
   const job = { method: cell.method, steps: cell.steps, msEps, batchSize: fid.batchSize };
@@ -60,16 +166,20 @@ export async function fidOfCell(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps
     values = new Float32Array(ids.length * setup.d);
     shares.forEach((sh, k) => sh.forEach((id, j) => values.set(parts[k].values.subarray(j * setup.d, (j + 1) * setup.d), id * setup.d)));
   }
-  const images = tf.tensor(values, [ids.length, ...setup.train.shape]);
-  try {
-    if (c.grid && setup.train.shape.length === 3) {
-      const slug = `${cell.method.label.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-K${cell.K}`;
-      const first = images.slice(0, Math.min(c.grid.n, ids.length));
+  const samples = new ArrayDataset('samples', setup.train.shape, values, setup.range, false);
+  if (c.grid && setup.train.shape.length === 3) {
+    const slug = `${cell.method.label.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-K${cell.K}`;
+    const first = samples.rows(Array.from({ length: Math.min(c.grid.n, ids.length) }, (_, i) => i));
+    try {
       await writePngGrid(join(ctx.outDir, 'grids', c.id, `${slug}.png`), first);
+    } finally {
       first.dispose();
     }
-    return { fid: frechetDistanceStats(featureStats(c, setup, images), ref), n: ids.length };
-  } finally {
-    images.dispose();
   }
+  return { fid: frechetDistanceStats(features.stats(samples), features.reference), n: ids.length };
+}
+
+/** Cells without the fid metric; cells left with no metric are dropped (a fid-only method produces no cells). */
+export function withoutFid(cells: readonly Cell[]): Cell[] {
+  return cells.map((cell) => ({ ...cell, metrics: cell.metrics.filter((m) => m !== 'fid') })).filter((cell) => cell.metrics.length > 0);
 }

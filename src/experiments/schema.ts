@@ -158,13 +158,47 @@ export type CaseSpec = z.infer<typeof caseSchema>;
 export type MethodSpec = z.infer<typeof methodSchema>;
 export type DataSpec = z.infer<typeof dataSchema>;
 
+/** Unwrap optional/default and pick a discriminated union's option by the raw value's discriminator. */
+function resolveSchema(s: z.ZodType, v: unknown): z.ZodType | null {
+  let cur: z.ZodType = s;
+  for (;;) {
+    if (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault) cur = cur.unwrap() as z.ZodType;
+    else if (cur instanceof z.ZodDiscriminatedUnion) {
+      const key = cur.def.discriminator;
+      const tag = (v as Record<string, unknown> | null)?.[key];
+      const hit = (cur.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && (o.shape[key] as z.ZodLiteral | undefined)?.value === tag);
+      if (!hit) return null;
+      cur = hit;
+    } else return cur;
+  }
+}
+
+/** The keys the object at `path` may have, for "unknown field" errors; null when the path cannot be followed. */
+export function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[], raw: unknown): string[] | null {
+  let s = resolveSchema(schema, raw);
+  let v = raw;
+  for (const k of path) {
+    if (s instanceof z.ZodObject) s = (s.shape as Record<PropertyKey, z.ZodType>)[k] ?? null;
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else return null;
+    v = (v as Record<PropertyKey, unknown> | null)?.[k];
+    if (!s) return null;
+    s = resolveSchema(s, v);
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : null;
+}
+
 /** Validate a parsed experiment object; throws one error listing every problem with file and field. */
 export function parseExperiment(raw: unknown, file: string): ExperimentSpec {
   const r = experimentSchema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((i) => {
       const field = i.path.length ? i.path.join('.') : '(top level)';
-      const keys = i.code === 'unrecognized_keys' ? ` (${(i as { keys: string[] }).keys.join(', ')})` : '';
+      let keys = '';
+      if (i.code === 'unrecognized_keys') {
+        const allowed = allowedKeys(experimentSchema, i.path, raw);
+        keys = ` (${(i as { keys: string[] }).keys.join(', ')})${allowed ? `; allowed fields: ${allowed.join(', ')}` : ''}`;
+      }
       return `  ${file}: field "${field}": ${i.message}${keys}`;
     });
     throw new Error(`invalid experiment file:\n${lines.join('\n')}`);

@@ -17,6 +17,7 @@
  * and FIDs that are not comparable with pytorch-fid's.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Dataset } from '../../core/data/dataset.js';
@@ -84,6 +85,16 @@ export function inceptionAvailable(path?: string): string | null {
   }
 }
 
+/** The weights' identity, for caches of feature statistics: sha256 over model.json and every shard in manifest order. */
+export function inceptionFingerprint(path?: string): { file: string; sha256: string } {
+  const p = inceptionPath(path);
+  if (!p) throw new Error(inceptionAvailable()!);
+  const { file, json } = readModelJson(p);
+  const h = createHash('sha256').update(readFileSync(file));
+  for (const g of json.weightsManifest!) for (const shard of g.paths) h.update(readFileSync(join(dirname(file), shard)));
+  return { file, sha256: h.digest('hex') };
+}
+
 /** Model artifacts from disk: all shards concatenated in manifest order, as tf.io.fromMemory expects. */
 function readArtifacts(file: string, json: ModelJson): tf.io.ModelArtifacts {
   const specs: tf.io.WeightsManifestEntry[] = [];
@@ -144,7 +155,7 @@ export async function loadInception(path?: string): Promise<InceptionFeatures> {
 }
 
 /** Gaussian statistics of Inception features of images [N,H,W,3] in [-1,1] (a tensor or a Dataset), in batches. */
-export function inceptionFeatureStats(images: tf.Tensor | Dataset, net: InceptionFeatures, batchSize = 50): GaussianStats {
+export function inceptionFeatureStats(images: tf.Tensor | Dataset, net: InceptionFeatures, batchSize = 50, onProgress?: (done: number, total: number) => void): GaussianStats {
   const n = images instanceof tf.Tensor ? images.shape[0] : images.size;
   let acc: GaussianAccumulator | null = null;
   for (let s = 0; s < n; s += batchSize) {
@@ -156,6 +167,7 @@ export function inceptionFeatureStats(images: tf.Tensor | Dataset, net: Inceptio
     acc ??= new GaussianAccumulator(f.shape[1]);
     acc.add(f.dataSync() as Float32Array);
     f.dispose();
+    onProgress?.(s + b, n);
   }
   if (!acc) throw new Error('inception: no images');
   return acc.stats();
