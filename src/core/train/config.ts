@@ -47,12 +47,35 @@ export const trainConfigSchema = z.strictObject({
     keep: posInt.default(2),
     /** probability of replacing a label by the null class (classifier-free guidance training) */
     classDropout: z.number().min(0).max(1).default(0),
+    /**
+     * data-parallel worker processes: each step's batch is split into `workers` contiguous shards whose
+     * gradients are computed in parallel by long-lived processes holding parameter replicas, combined in a
+     * fixed order and applied once (clip, Adam, EMA) in the main process. 1 = in-process (the default);
+     * `npm run train -- <config> --workers N` overrides it. Integer in 1..batchSize.
+     */
+    workers: z.number().int('must be an integer').min(1, 'must be at least 1').default(1),
+  }).superRefine((t, ctx) => {
+    const msg = checkWorkers(t.workers, t.batchSize);
+    if (msg) ctx.addIssue({ code: 'custom', path: ['workers'], message: msg });
   }),
   /** run directory (default runs/<name>) */
   out: z.string().optional(),
 });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/** null if `workers` is an integer in 1..batchSize, else what is wrong with it. */
+export function checkWorkers(workers: number, batchSize: number): string | null {
+  return Number.isInteger(workers) && workers >= 1 && workers <= batchSize ? null
+    : `must be an integer in 1..${batchSize} (train.batchSize), got ${workers}`;
+}
+
+/** The config with train.workers replaced (the --workers flag); `source` names the flag in errors. */
+export function withWorkers(c: TrainConfig, workers: number, source = '--workers'): TrainConfig {
+  const msg = checkWorkers(workers, c.train.batchSize);
+  if (msg) throw new Error(`${source}: ${msg}`);
+  return { ...c, train: { ...c.train, workers } };
+}
 
 export function parseTrainConfig(raw: unknown, file: string): TrainConfig {
   const r = trainConfigSchema.safeParse(raw);

@@ -19,6 +19,7 @@ import { Ema } from './ema.js';
 import { clipByGlobalNorm } from './gradClip.js';
 import { assignGroup, markLatest, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
+import { DataParallel, shardSizes } from './dataParallel.js';
 
 export interface TrainState {
   net: TrainableNet;
@@ -31,6 +32,14 @@ export interface TrainOptions {
   /** stop after this many steps in this call (for tests and time-boxed runs); default: run to config.train.steps */
   maxSteps?: number;
   log?: (m: string) => void;
+  /** called once the data-parallel workers run (config.train.workers > 1), with their process ids */
+  onWorkers?: (pids: number[]) => void;
+  /**
+   * data-parallel workers started by the caller (DataParallel.start(train.workers)), e.g. to reuse them over
+   * several runs; train() rebuilds their replicas for this config and leaves them running. Default: train()
+   * starts its own when train.workers > 1 and ends them when it returns or fails.
+   */
+  dataParallel?: DataParallel;
 }
 
 /** Data indices of the batch at `step`: the k-th sample overall comes from epoch floor(k/n) of seeded permutations. */
@@ -57,9 +66,20 @@ export function learningRate(c: TrainConfig, step: number): number {
   return c.train.warmup > 0 ? c.train.lr * Math.min(1, (step + 1) / c.train.warmup) : c.train.lr;
 }
 
-/** One optimisation step; returns the loss and the gradient norm before clipping. */
-export function trainStep(state: TrainState, c: TrainConfig, sch: Schedule, data: Dataset, order: BatchOrder): { loss: number; gradNorm: number } {
-  const { net, step } = state;
+/** The per-example inputs of the step's batch: x_t, its noise eps, timesteps, labels and the dropout seed. */
+export interface BatchInputs {
+  xt: tf.Tensor;
+  eps: tf.Tensor;
+  ts: number[];
+  labels?: number[];
+  dropoutSeed: number;
+}
+
+/**
+ * The batch of `step`: data rows, t, eps and labels are keyed per example (row j of step s); the dropout masks
+ * are one stream per step (seed `dropoutSeed`) drawn over the whole activation tensors in row-major order.
+ */
+export function batchInputs(step: number, c: TrainConfig, sch: Schedule, data: Dataset, order: BatchOrder): BatchInputs {
   const B = c.train.batchSize;
   const idx = order.indices(step, B);
   const u = sfc32(deriveSeed(c.seed, 't', step));
@@ -70,21 +90,54 @@ export function trainStep(state: TrainState, c: TrainConfig, sch: Schedule, data
   const x0 = data.rows(idx);
   const eps = noise.normal(`train:${step}`, idx.map((_, j) => j), data.shape);
   const xt = qSample(sch, x0, ts, eps);
+  x0.dispose();
+  return { xt, eps, ts, labels, dropoutSeed };
+}
+
+/**
+ * The eps loss (mean over the batch and dimensions) and its gradients by parameter name; parameters the loss
+ * does not reach have no entry. Used in-process and, on shards, by the data-parallel replicas.
+ */
+export function lossAndGrads(net: TrainableNet, b: BatchInputs): { loss: number; grads: Record<string, tf.Tensor> } {
   const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
-    const out = net.apply(xt, ts, { training: true, dropoutSeed, labels });
-    return tf.mean(tf.square(tf.sub(eps, out))) as tf.Scalar;
+    const out = net.apply(b.xt, b.ts, { training: true, dropoutSeed: b.dropoutSeed, labels: b.labels });
+    return tf.mean(tf.square(tf.sub(b.eps, out))) as tf.Scalar;
   }), [...net.params.values()]);
-  tf.dispose([x0, eps, xt]);
   const byName: Record<string, tf.Tensor> = {};
-  for (const [name, v] of net.params) byName[name] = grads[v.name];
-  const clipped = clipByGlobalNorm(byName, c.train.gradClip);
-  state.adam.update(net.params, clipped.grads, learningRate(c, step));
-  state.ema.update(net.params);
-  tf.dispose(Object.values(clipped.grads));
+  for (const [name, v] of net.params) if (grads[v.name]) byName[name] = grads[v.name];
   const loss = value.dataSync()[0];
   value.dispose();
+  return { loss, grads: byName };
+}
+
+/** Clip, Adam, EMA and step += 1 (disposes `grads`); returns the gradient norm before clipping. */
+export function applyUpdate(state: TrainState, c: TrainConfig, grads: Record<string, tf.Tensor>): number {
+  const clipped = clipByGlobalNorm(grads, c.train.gradClip);
+  state.adam.update(state.net.params, clipped.grads, learningRate(c, state.step));
+  state.ema.update(state.net.params);
+  tf.dispose(Object.values(clipped.grads));
   state.step += 1;
-  return { loss, gradNorm: clipped.norm };
+  return clipped.norm;
+}
+
+/** One optimisation step in this process; returns the loss and the gradient norm before clipping. */
+export function trainStep(state: TrainState, c: TrainConfig, sch: Schedule, data: Dataset, order: BatchOrder): { loss: number; gradNorm: number } {
+  const b = batchInputs(state.step, c, sch, data, order);
+  const { loss, grads } = lossAndGrads(state.net, b);
+  tf.dispose([b.xt, b.eps]);
+  return { loss, gradNorm: applyUpdate(state, c, grads) };
+}
+
+/** One optimisation step with the batch split over the replicas of `dp` (same result up to float32 summation order). */
+export async function trainStepParallel(state: TrainState, c: TrainConfig, sch: Schedule, data: Dataset, order: BatchOrder, dp: DataParallel): Promise<{ loss: number; gradNorm: number }> {
+  const b = batchInputs(state.step, c, sch, data, order);
+  let r: Awaited<ReturnType<DataParallel['lossAndGrads']>>;
+  try {
+    r = await dp.lossAndGrads(state.net, b);
+  } finally {
+    tf.dispose([b.xt, b.eps]);
+  }
+  return { loss: r.loss, gradNorm: applyUpdate(state, c, r.grads) };
 }
 
 /** Labels for class-conditional nets, with the null class substituted with probability classDropout. */
@@ -121,8 +174,17 @@ export function initState(c: TrainConfig, data: Dataset, log: (m: string) => voi
     adam.step = m.adam?.step ?? m.step;
     state.step = m.step;
     log(`resumed from ${ck.dir} at step ${m.step}`);
+    noteWorkerChange(m.training, c, log);
   }
   return state;
+}
+
+/** Resuming with another worker count is allowed, but the run is then not bit-identical to an uninterrupted one. */
+function noteWorkerChange(training: unknown, c: TrainConfig, log: (m: string) => void): void {
+  const before = (training as { train?: { workers?: number } } | undefined)?.train?.workers ?? 1;
+  if (before === c.train.workers) return;
+  log(`note: the checkpoint was written with ${before} training worker(s) and this run uses ${c.train.workers}: ` +
+    'the continuation is equivalent, but not bit-identical to an uninterrupted run with either count');
 }
 
 /** Write step-XXXXXXX/ with params, EMA and optimiser state, then point latest.json at it. */
@@ -172,6 +234,8 @@ export async function train(c: TrainConfig, data: Dataset, opts: TrainOptions = 
   const lossLog = join(dir, 'loss.csv');
   prepareLossLog(lossLog, state.step);
   const end = Math.min(c.train.steps, opts.maxSteps === undefined ? Infinity : state.step + opts.maxSteps);
+  const dp = await workersFor(c, opts, log);
+  const ownWorkers = dp !== null && dp !== opts.dataParallel;
   let stop = false;
   const onSignal = () => {
     stop = true;
@@ -183,9 +247,15 @@ export async function train(c: TrainConfig, data: Dataset, opts: TrainOptions = 
   const startStep = state.step;
   let acc = 0;
   let accN = 0;
+  let ok = false;
   try {
+    if (dp) {
+      await dp.setNetwork(c.arch, c.seed, state.net);
+      opts.onWorkers?.(dp.pids);
+    }
     while (state.step < end && !stop) {
-      const { loss, gradNorm } = trainStep(state, c, sch, data, order);
+      await yieldToEventLoop(); // lets a SIGINT/SIGTERM handler run between steps
+      const { loss, gradNorm } = dp ? await trainStepParallel(state, c, sch, data, order, dp) : trainStep(state, c, sch, data, order);
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${state.step}: loss = ${loss}`);
       acc += loss;
       accN += 1;
@@ -203,11 +273,31 @@ export async function train(c: TrainConfig, data: Dataset, opts: TrainOptions = 
     if (state.step % c.train.checkpointEvery !== 0) saveState(state, c, data);
     if (state.step >= c.train.steps) log(`done: EMA model written to ${exportEma(state, c, data)}`);
     else log(`stopped at step ${state.step}; run the same command again to resume`);
+    ok = true;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (ownWorkers) await dp.close({ force: !ok });
   }
   return state;
+}
+
+/** The caller's workers (checked against train.workers), new ones when train.workers > 1, else null. */
+async function workersFor(c: TrainConfig, opts: TrainOptions, log: (m: string) => void): Promise<DataParallel | null> {
+  const W = c.train.workers;
+  if (opts.dataParallel) {
+    if (opts.dataParallel.workers !== W) throw new Error(`train: options.dataParallel has ${opts.dataParallel.workers} workers but train.workers is ${W}`);
+    return opts.dataParallel;
+  }
+  if (W === 1) return null;
+  const t0 = Date.now();
+  const dp = await DataParallel.start(W);
+  log(`data parallel: ${W} worker processes (pids ${dp.pids.join(', ')}), shards of ${shardSizes(c.train.batchSize, W).join('+')} rows, started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return dp;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function formatEta(s: number): string {
