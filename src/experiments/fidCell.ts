@@ -35,6 +35,14 @@ export interface FidContext {
   progress: (done: number, total: number) => void;
 }
 
+const GREEK: Record<string, string> = { 'σ': 'sigma', 'β': 'beta', 'η': 'eta', 'λ': 'lambda', '²': '2', '\u0303': '-tilde' };
+
+/** A file-name slug of a method label that keeps labels apart: "ET DDPM, σ²=β̃" -> "ET-DDPM-sigma2-beta-tilde". */
+export function labelSlug(label: string): string {
+  const ascii = [...label.normalize('NFD')].map((ch) => GREEK[ch] ?? ch).join('');
+  return ascii.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
 /** The feature space a case's FID is measured in (for the report). */
 export function featureSpace(c: CaseSpec): string {
   if (c.data.kind === 'cifar10') return 'InceptionV3 pool features';
@@ -168,7 +176,7 @@ export async function fidOfCell(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps
   }
   const samples = new ArrayDataset('samples', setup.train.shape, values, setup.range, false);
   if (c.grid && setup.train.shape.length === 3) {
-    const slug = `${cell.method.label.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-K${cell.K}`;
+    const slug = `${labelSlug(cell.method.label)}-K${cell.K}`;
     const first = samples.rows(Array.from({ length: Math.min(c.grid.n, ids.length) }, (_, i) => i));
     try {
       await writePngGrid(join(ctx.outDir, 'grids', c.id, `${slug}.png`), first);

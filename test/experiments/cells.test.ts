@@ -51,3 +51,12 @@ describe('cells: fid only at fid.K', () => {
     expect(load(s, true).cases[0].fid!.K).to.deep.equal([10]);
   });
 });
+
+describe('grid file names', () => {
+  it('keep the labels of the σ²=β̃ and σ²=β rows apart', async () => {
+    const { labelSlug } = await import('../../src/experiments/fidCell.js');
+    expect(labelSlug('ET DDPM, σ²=β̃')).to.equal('ET-DDPM-sigma2-beta-tilde');
+    expect(labelSlug('ET DDPM, σ²=β')).to.equal('ET-DDPM-sigma2-beta');
+    expect(labelSlug('ET Analytic-DDIM')).to.equal('ET-Analytic-DDIM');
+  });
+});
