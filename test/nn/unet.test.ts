@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { withReferenceOps } from '../../src/core/nn/referenceMode.js';
 import { REFERENCE_UNET_CONFIG, type UNetConfig, createUNet } from '../../src/core/nn/unet.js';
-import { expectClose, normals, onCpu } from './gradcheck.js';
+import { normals, onCpu } from './gradcheck.js';
 
 const SMALL: UNetConfig = {
   imageSize: 8,
