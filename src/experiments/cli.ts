@@ -1,6 +1,6 @@
 /**
  * npm run exp -- <experiment> [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--out DIR] [--quick] [--set key=value ...]
- * npm run exp -- list
+ * npm run exp -- list | merge <experiment> | report <experiment> | grids <experiment>
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { BACKEND_CHOICES, initBackend } from '../core/backend.js';
 import { experimentNames, loadExperiment } from './registry.js';
-import { runExperiment, parseShard, writeReport } from './runner.js';
+import { runExperiment, parseShard, writeReport, redrawGrids } from './runner.js';
 import { mergeShards, shardDir } from './merge.js';
 
 const defaultOut = (name: string, quick: boolean) => join('results', quick ? `${name}-quick` : name);
@@ -33,6 +33,18 @@ async function main(): Promise<void> {
       const out = argv.out ?? defaultOut(spec.name, argv.quick);
       await writeReport(spec, out);
       console.error(`wrote ${join(out, 'results.md')} and plots`);
+    })
+    .command('grids <experiment>', 'redraw the PNG sample grid of every fid cell (the first grid.n samples, identical to the run\'s) from the run\'s msEps', (y) => y
+      .positional('experiment', { type: 'string', demandOption: true })
+      .option('out', { type: 'string', describe: 'the run directory (default results/<experiment>)' })
+      .option('set', { type: 'string', array: true, default: [] as string[] })
+      .option('quick', { type: 'boolean', default: false })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as const }),
+    async (argv) => {
+      const { spec } = loadExperiment(argv.experiment as string, { set: argv.set as string[], quick: argv.quick });
+      await initBackend(argv.backend, (m) => console.error(m));
+      const n = await redrawGrids(spec, argv.out ?? defaultOut(spec.name, argv.quick));
+      console.error(`wrote ${n} grids`);
     })
     .command('merge <experiment>', 'combine the shards of a run into results/<experiment>/results.csv', (y) => y
       .positional('experiment', { type: 'string', demandOption: true })

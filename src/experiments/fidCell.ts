@@ -175,16 +175,34 @@ export async function fidOfCell(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps
     shares.forEach((sh, k) => sh.forEach((id, j) => values.set(parts[k].values.subarray(j * setup.d, (j + 1) * setup.d), id * setup.d)));
   }
   const samples = new ArrayDataset('samples', setup.train.shape, values, setup.range, false);
-  if (c.grid && setup.train.shape.length === 3) {
-    const slug = `${labelSlug(cell.method.label)}-K${cell.K}`;
-    const first = samples.rows(Array.from({ length: Math.min(c.grid.n, ids.length) }, (_, i) => i));
-    try {
-      await writePngGrid(join(ctx.outDir, 'grids', c.id, `${slug}.png`), first);
-    } finally {
-      first.dispose();
-    }
-  }
+  if (c.grid && setup.train.shape.length === 3) await writeCellGrid(c, cell, samples, Math.min(c.grid.n, ids.length), ctx.outDir);
   return { fid: frechetDistanceStats(features.stats(samples), features.reference), n: ids.length };
+}
+
+/** grids/<case>/<method slug>-K<K>.png: the first n samples of a cell (sample i = noise streams of id i). */
+export function cellGridPath(outDir: string, c: CaseSpec, cell: Cell): string {
+  return join(outDir, 'grids', c.id, `${labelSlug(cell.method.label)}-K${cell.K}.png`);
+}
+
+async function writeCellGrid(c: CaseSpec, cell: Cell, samples: Dataset, n: number, outDir: string): Promise<string> {
+  const first = samples.rows(Array.from({ length: n }, (_, i) => i));
+  try {
+    const path = cellGridPath(outDir, c, cell);
+    await writePngGrid(path, first);
+    return path;
+  } finally {
+    first.dispose();
+  }
+}
+
+/**
+ * Redraw the grid of a fid cell without computing its FID: samples ids 0..n-1 exactly as the fid cell does, so the
+ * PNG equals the one a full run writes (used by `npm run exp -- grids`).
+ */
+export async function redrawCellGrid(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps: number[], n: number, batchSize: number, outDir: string): Promise<string> {
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const { values } = sampleCase(setup, { method: cell.method, steps: cell.steps, msEps, batchSize, ids });
+  return writeCellGrid(c, cell, new ArrayDataset('samples', setup.train.shape, values, setup.range, false), n, outDir);
 }
 
 /** Cells without the fid metric; cells left with no metric are dropped (a fid-only method produces no cells). */

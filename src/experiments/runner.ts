@@ -12,7 +12,7 @@ import { appendRows, readRows, rewriteRows, type ResultRow } from './resultsCsv.
 import { markdownTable } from './report.js';
 import { runMeta } from './meta.js';
 import { writeReportPlots } from './plots/writeSvg.js';
-import { featureSpace, fidFeatures, fidOfCell, fidSkipReason, withoutFid, type FidContext, type FidFeatures } from './fidCell.js';
+import { featureSpace, fidFeatures, fidOfCell, fidSkipReason, redrawCellGrid, withoutFid, type FidContext, type FidFeatures } from './fidCell.js';
 import { deal, forkTasks, type TaskRequest } from '../core/parallel/forkTask.js';
 import { CASE_TASKS_MODULE, type CaseShare, type msEpsShare, type nllStatsShare } from './caseTasks.js';
 import { progressReporter, formatSeconds } from './progress.js';
@@ -322,4 +322,26 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
   meta.wallSeconds = (Date.now() - started) / 1000;
   writeJsonAtomic(join(opts.outDir, 'meta.json'), meta);
   log(`wrote ${csvPath} (${readRows(csvPath).length} rows), results.md, meta.json in ${formatSeconds((Date.now() - started) / 1000)}`);
+}
+
+/**
+ * Redraw the PNG grid of every fid cell from the run's msEps artifact (no FID, no CSV rows): `npm run exp -- grids`.
+ * The first n samples of a cell depend only on their ids, so the images equal those of the run.
+ */
+export async function redrawGrids(e: ExperimentSpec, outDir: string, log: (m: string) => void = (m) => process.stderr.write(m + '\n')): Promise<number> {
+  let written = 0;
+  for (const c of e.cases) {
+    if (!c.fid || !c.grid || !c.sweep.methods.some((m) => m.metrics.includes('fid'))) continue;
+    const msPath = join(outDir, msEpsFile(e, c));
+    if (!existsSync(msPath)) throw new Error(`grids: ${msPath} does not exist; run the experiment first (its msEps fixes the analytic variances and optimal trajectories)`);
+    const setup = await buildCase(c, e.seed);
+    const ms = loadMsEps(msPath, { N: c.schedule.N });
+    for (const cell of expandCells(c, setup.schedule, ms.msEps).filter((x) => x.metrics.includes('fid'))) {
+      const t0 = Date.now();
+      const path = await redrawCellGrid(c, setup, cell, ms.msEps, Math.min(c.grid.n, c.fid.samples), c.fid.batchSize, outDir);
+      log(`[${c.id}] ${cell.method.label} K=${cell.K}: ${path} (${formatSeconds((Date.now() - t0) / 1000)})`);
+      written++;
+    }
+  }
+  return written;
 }

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { parseExperiment } from '../../src/experiments/schema.js';
-import { runExperiment } from '../../src/experiments/runner.js';
+import { runExperiment, redrawGrids } from '../../src/experiments/runner.js';
 import { readRows, rewriteRows, RESULT_COLUMNS } from '../../src/experiments/resultsCsv.js';
 import { mergeShards, shardDir } from '../../src/experiments/merge.js';
 import { parseShard } from '../../src/experiments/runner.js';
@@ -165,6 +165,12 @@ describe('fid cells', () => {
     expect(fidOf('Analytic-DDPM')).to.be.below(0.5 * fidOf('DDPM small'));
     expect(existsSync(join(a, 'grids', 'gauss', 'Analytic-DDPM-K5.png'))).to.equal(true);
     expect(readFileSync(join(a, 'results.md'), 'utf8')).to.match(/FID \(raw coordinates\) of 400 samples/);
+    // `exp grids` redraws the same PNGs from the run's msEps without the FID
+    const png = (dir: string) => ['DDPM-small-K5', 'Analytic-DDPM-K5'].map((f) => readFileSync(join(dir, 'grids', 'gauss', `${f}.png`)));
+    const before = png(a);
+    rmSync(join(a, 'grids'), { recursive: true });
+    expect(await redrawGrids(spec, a, () => {})).to.equal(2);
+    png(a).forEach((buf, i) => expect(buf.equals(before[i])).to.equal(true));
     const b = mkdtempSync(join(tmpdir(), 'fid-'));
     await runExperiment(spec, { outDir: b, backend: tf.getBackend(), file: 'tiny-fid.json', workers: 2, log: () => {} });
     expect(readFileSync(join(b, 'results.csv'), 'utf8')).to.equal(readFileSync(join(a, 'results.csv'), 'utf8'));
