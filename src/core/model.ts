@@ -13,6 +13,15 @@ export interface EpsModel {
   predictEps(x: tf.Tensor, t: Timesteps): tf.Tensor;
 }
 
+/** What a variance head predicts per pixel (Extended-Analytic-DPM §2.2-2.3): SN = E[eps^2 | x_t], NPR = E[(eps - eps_hat)^2 | x_t]. */
+export type HeadKind = 'sn' | 'npr';
+
+/** An eps-model with a per-pixel variance head: one forward gives eps_hat and the head output, both shaped like x. */
+export interface HeadModel extends EpsModel {
+  readonly headKind: HeadKind;
+  predictWithHead(x: tf.Tensor, t: Timesteps): { eps: tf.Tensor; head: tf.Tensor };
+}
+
 /** Data range [a, b] used to clamp x0 predictions and to bound cov0 by ((b-a)/2)^2; null = unbounded. */
 export type DataRange = readonly [number, number] | null;
 

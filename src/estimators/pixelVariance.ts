@@ -1,0 +1,33 @@
+/**
+ * Per-pixel reverse variances from a variance head (Extended-Analytic-DPM, Bao et al. ICML 2022, §2.2-2.4; code
+ * dtdpm.py). For the jump t -> s with forward variance lambda^2 and gamma = sqrt(abar_s) - sqrt(bbar_s - lambda^2)
+ * sqrt(abar_t/bbar_t):
+ *   SN-DPM   cov0 = bbar_t/abar_t (h - eps_hat^2),  h ~ E[eps^2 | x_t]
+ *   NPR-DPM  cov0 = bbar_t/abar_t g,                g ~ E[(eps - eps_hat)^2 | x_t]
+ *   cov0 clamped to [0, ((b-a)/2)^2] (the heads have no positivity activation), sigma^2 = lambda^2 + gamma^2 cov0.
+ * Squares are elementwise; the results have the shape of x. Unlike the scalar Analytic-DPM cov0, no
+ * bbar_t/abar_t cap applies per pixel (Var[eps_i | x_t] may exceed 1 at a given x_t). In float32 the SN form
+ * h - eps_hat^2 cancels to a few ulps of h, which bbar_t/abar_t amplifies (about 1e-3 absolute at t = 1000 of the
+ * linear schedule, where the exact cov0 is < 1e-2 for concentrated pixels); NPR's g has no such cancellation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Schedule } from '../core/schedule.js';
+import type { DataRange, HeadKind } from '../core/model.js';
+import { gammaCoef } from '../core/posterior.js';
+import { rangeVarianceBound } from './analyticVariance.js';
+
+/** Per-pixel Cov[x0 | x_t] diagonal from a head output, clamped to [0, ((b-a)/2)^2]. */
+export function pixelCov0(kind: HeadKind, sch: Schedule, t: number, epsHat: tf.Tensor, head: tf.Tensor, range: DataRange): tf.Tensor {
+  return tf.tidy(() => {
+    const ratio = sch.bbar[t] / sch.abar[t];
+    const raw = kind === 'sn' ? tf.mul(tf.sub(head, tf.square(epsHat)), ratio) : tf.mul(head, ratio);
+    const upper = rangeVarianceBound(range);
+    return Number.isFinite(upper) ? tf.clipByValue(raw, 0, upper) : tf.relu(raw);
+  });
+}
+
+/** sigma^2 = lambda^2 + gamma^2 cov0 per pixel (Extended-Analytic-DPM §2.2 on a skip (s,t)). */
+export function pixelSigma2(sch: Schedule, s: number, t: number, lam2: number, cov0: tf.Tensor): tf.Tensor {
+  const g = gammaCoef(sch, s, t, lam2);
+  return tf.tidy(() => tf.add(tf.mul(cov0, g * g), lam2));
+}
