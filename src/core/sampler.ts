@@ -3,13 +3,15 @@
  * sample.py). Per jump t -> s: eps = model(x_t, t); x0 = clamp((x_t - sqrt(bbar_t) eps)/sqrt(abar_t));
  * mean by the process (DDPM posterior form or DDIM eps form); sigma^2 by the variance rule, clipped at the
  * tau_2 -> tau_1 jump when clipPixel = y > 0; x_s = mean + sigma z. The last jump (0, tau_1) returns the
- * clamped x0 prediction without noise.
+ * clamped x0 prediction without noise. Per-pixel rules (sn, npr; Extended-Analytic-DPM) read sigma^2 per pixel
+ * from the model's variance head in the same forward pass, with the same clipPixel and last-step rules.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from './schedule.js';
-import type { DataRange, EpsModel } from './model.js';
+import type { DataRange, EpsModel, HeadModel } from './model.js';
 import type { NoiseSource } from './rng.js';
-import type { VarianceRule } from './variances.js';
+import { isPixelRule, type PixelVarianceRule, type VarianceRule } from './variances.js';
+import { pixelCov0, pixelSigma2 } from '../estimators/pixelVariance.js';
 import { lambda2, reverseMean, type ProcessName, PROCESS_NAMES } from './posterior.js';
 import { predictX0 } from './predictX0.js';
 import { reversePairs } from './trajectory.js';
@@ -19,6 +21,7 @@ export interface StepInfo {
   s: number;
   t: number;
   lam2: number;
+  /** sigma^2 (per-pixel rules: its mean over pixels and samples) */
   sigma2: number;
   /** sigma^2 before the clipPixel clip */
   sigma2Unclipped: number;
@@ -29,7 +32,8 @@ export interface SampleArgs {
   schedule: Schedule;
   /** increasing timesteps tau_1 < ... < tau_K */
   trajectory: readonly number[];
-  variance: VarianceRule;
+  /** a scalar rule (small, large, analytic) or a per-pixel rule (sn, npr) read from the model's variance head */
+  variance: VarianceRule | PixelVarianceRule;
   /** x0 clamp range; null for unbounded data */
   range: DataRange;
   /** keyed noise source; sample ids select the per-sample streams */
@@ -48,28 +52,64 @@ export interface SampleArgs {
 export type Sampler = (args: SampleArgs) => tf.Tensor;
 
 /** sigma^2 of one jump with the clipPixel rule applied at s = tau_1 (the second-to-last jump). */
-export function jumpVariance(args: SampleArgs, s: number, t: number, lam2: number): StepInfo {
+export function jumpVariance(args: SampleArgs & { variance: VarianceRule }, s: number, t: number, lam2: number): StepInfo {
   const sigma2Unclipped = args.variance.sigma2({ sch: args.schedule, s, t, lam2 });
+  const threshold = clipThreshold(args, s);
+  return { s, t, lam2, sigma2: Math.min(sigma2Unclipped, threshold), sigma2Unclipped };
+}
+
+/** The clipPixel cap on sigma^2 of the jump to s (Infinity when off or not the tau_2 -> tau_1 jump). */
+function clipThreshold(args: SampleArgs, s: number): number {
   const y = args.clipPixel ?? 0;
-  const clip = y > 0 && s === args.trajectory[0];
-  const sigma2 = clip ? Math.min(sigma2Unclipped, clipPixelThreshold(y)) : sigma2Unclipped;
-  return { s, t, lam2, sigma2, sigma2Unclipped };
+  return y > 0 && s === args.trajectory[0] ? clipPixelThreshold(y) : Infinity;
+}
+
+/** Per-pixel sigma^2 tensor of one jump from the head output, with the clipPixel rule (Extended-Analytic-DPM §2.4). */
+function pixelJumpVariance(args: SampleArgs, rule: PixelVarianceRule, s: number, t: number, lam2: number, eps: tf.Tensor, head: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const sigma2 = pixelSigma2(args.schedule, s, t, lam2, pixelCov0(rule.name, args.schedule, t, eps, head, rule.range));
+    const threshold = clipThreshold(args, s);
+    if (args.onStep) {
+      const mean = (v: tf.Tensor) => tf.mean(v).dataSync()[0];
+      const clipped = Number.isFinite(threshold) ? tf.minimum(sigma2, threshold) : sigma2;
+      args.onStep({ s, t, lam2, sigma2: mean(clipped), sigma2Unclipped: mean(sigma2) });
+    }
+    return Number.isFinite(threshold) ? tf.minimum(sigma2, threshold) : sigma2;
+  });
+}
+
+/** The model as a head model of the rule's kind, or a clear error. */
+function headModelFor(model: EpsModel, rule: PixelVarianceRule): HeadModel {
+  const m = model as Partial<HeadModel>;
+  if (typeof m.predictWithHead !== 'function') {
+    throw new Error(`variance "${rule.name}" needs a model with a variance head; ${model.name} has none (train one with a head config)`);
+  }
+  if (m.headKind !== rule.name) {
+    throw new Error(`variance "${rule.name}" needs a ${rule.name.toUpperCase()} head; ${model.name} has a ${String(m.headKind).toUpperCase()} head`);
+  }
+  return model as HeadModel;
 }
 
 /** The generic reverse loop for a process (ddpm | ddim). */
 export function reverseLoop(process: ProcessName, args: SampleArgs): tf.Tensor {
   const { model, schedule: sch, noise, ids } = args;
   if (![0, 1, 2].includes(args.clipPixel ?? 0)) throw new Error(`clipPixel must be 0, 1 or 2, got ${args.clipPixel}`);
+  const rule = args.variance;
+  const headModel = isPixelRule(rule) ? headModelFor(model, rule) : null;
   let x = args.xT ? args.xT.clone() : noise.normal('xT', ids, model.shape);
   for (const [s, t] of reversePairs(args.trajectory)) {
     const next = tf.tidy(() => {
-      const eps = model.predictEps(x, t);
+      const { eps, head } = headModel ? headModel.predictWithHead(x, t) : { eps: model.predictEps(x, t), head: null };
       const x0 = predictX0(sch, x, eps, t, args.range);
       if (s === 0) return x0;
       const lam2 = lambda2(sch, process, s, t, args.eta ?? 0);
-      const info = jumpVariance(args, s, t, lam2);
-      args.onStep?.(info);
       const mean = reverseMean(sch, process, s, t, lam2, x, x0, eps);
+      if (isPixelRule(rule)) {
+        const sigma2 = pixelJumpVariance(args, rule, s, t, lam2, eps, head!);
+        return tf.add(mean, tf.mul(noise.normal(`z:${t}`, ids, model.shape), tf.sqrt(sigma2)));
+      }
+      const info = jumpVariance({ ...args, variance: rule }, s, t, lam2);
+      args.onStep?.(info);
       if (info.sigma2 <= 0) return mean;
       return tf.add(mean, tf.mul(noise.normal(`z:${t}`, ids, model.shape), Math.sqrt(info.sigma2)));
     });

@@ -5,7 +5,7 @@
  *   analytic  sigma^2 = lambda^2 + gamma^2 cov0(t) from msEps (Analytic-DDPM / Analytic-DDIM)
  */
 import type { Schedule } from './schedule.js';
-import type { DataRange } from './model.js';
+import type { DataRange, HeadKind } from './model.js';
 import { betaTS } from './skip.js';
 import { analyticSigma2, cov0 } from '../estimators/analyticVariance.js';
 
@@ -50,4 +50,29 @@ export function varianceRule(name: string, inputs: VarianceInputs): VarianceRule
     return analyticRule(inputs.msEps, inputs.range);
   }
   throw new Error(`unknown variance rule "${name}"; allowed: ${VARIANCE_NAMES.join(', ')}`);
+}
+
+/**
+ * Per-pixel variance rules (Extended-Analytic-DPM): sigma^2 = lambda^2 + gamma^2 cov0(x_t) per pixel, with cov0
+ * from the model's variance head (src/estimators/pixelVariance.ts). `sn` needs a head predicting E[eps^2 | x_t],
+ * `npr` one predicting E[(eps - eps_hat)^2 | x_t]. Sampling only for now (the NLL of per-pixel rules is open).
+ */
+export interface PixelVarianceRule {
+  readonly name: HeadKind;
+  readonly perPixel: true;
+  /** cov0 is clamped to [0, ((b-a)/2)^2] */
+  readonly range: DataRange;
+}
+
+export const PIXEL_VARIANCE_NAMES: readonly HeadKind[] = ['sn', 'npr'];
+
+export function pixelVarianceRule(name: string, range: DataRange): PixelVarianceRule {
+  if (!(PIXEL_VARIANCE_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`unknown per-pixel variance rule "${name}"; allowed: ${PIXEL_VARIANCE_NAMES.join(', ')}`);
+  }
+  return { name: name as HeadKind, perPixel: true, range };
+}
+
+export function isPixelRule(r: VarianceRule | PixelVarianceRule): r is PixelVarianceRule {
+  return (r as PixelVarianceRule).perPixel === true;
 }
