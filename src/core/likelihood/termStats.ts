@@ -10,7 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../schedule.js';
-import type { DataRange, EpsModel } from '../model.js';
+import type { DataRange, EpsModel, HeadModel } from '../model.js';
+import type { PixelVarianceRule } from '../variances.js';
+import { lambda2, gammaCoef } from '../posterior.js';
+import { pixelCov0, pixelSigma2 } from '../../estimators/pixelVariance.js';
 import { sampleDim } from '../model.js';
 import type { Dataset } from '../data/dataset.js';
 import type { NoiseSource } from '../rng.js';
@@ -37,7 +40,18 @@ export interface NllStats {
   decoder: Float64Array;
   /** statistics at every timestep t >= 2 that was requested */
   terms: Map<number, TermStats>;
+  /** per-image KL (nats) of each requested per-pixel jump, keyed by pixelJumpKey */
+  pixelTerms?: Map<string, Float64Array>;
 }
+
+/** A DDPM jump t -> s whose KL uses per-pixel variances from the model's head (Extended-Analytic-DPM §5). */
+export interface PixelJump {
+  rule: PixelVarianceRule;
+  s: number;
+  t: number;
+}
+
+export const pixelJumpKey = (j: PixelJump): string => `${j.rule.name}:${j.s}:${j.t}`;
 
 export interface NllStatsOptions {
   model: EpsModel;
@@ -53,6 +67,23 @@ export interface NllStatsOptions {
   /** compute the t = 1 decoder and the prior (default true); false when another process does */
   includeDecoder?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** DDPM jumps with per-pixel variances (the model must have the rules' head); their t join the timesteps */
+  pixelJumps?: readonly PixelJump[];
+}
+
+/**
+ * Per-image KL(q(x_s | x_t, x0) || p(x_s | x_t)) of a DDPM jump with per-pixel sigma^2 (official nelbo_dtdpm):
+ * 0.5 sum_i [log(sigma_i^2 / lambda^2) + (lambda^2 + gamma^2 (x0 - x0c)_i^2) / sigma_i^2 - 1], lambda^2 = tildeBeta(s,t).
+ */
+function pixelJumpKL(sch: Schedule, j: PixelJump, x0: tf.Tensor, x0c: tf.Tensor, eps: tf.Tensor, head: tf.Tensor, axes: number[]): tf.Tensor {
+  return tf.tidy(() => {
+    const lam2 = lambda2(sch, 'ddpm', j.s, j.t);
+    const g2 = gammaCoef(sch, j.s, j.t, lam2) ** 2;
+    const sigma2 = pixelSigma2(sch, j.s, j.t, lam2, pixelCov0(j.rule.name, sch, j.t, eps, head, j.rule.range));
+    const num = tf.add(tf.mul(tf.square(tf.sub(x0, x0c)), g2), lam2);
+    const perPixel = tf.sub(tf.add(tf.log(tf.div(sigma2, lam2)), tf.div(num, sigma2)), 1);
+    return tf.mul(tf.sum(perPixel, axes), 0.5);
+  });
 }
 
 /** Decoder variance of L_0: tildeBeta(1,2) for every method (official nelbo code). */
@@ -65,14 +96,20 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
   const ids = [...opts.ids];
   const range = opts.range === undefined ? data.range : opts.range;
   const d = sampleDim(data.shape);
-  const ts = [...new Set([...opts.timesteps].filter((t) => t >= 2))].sort((a, b) => a - b);
+  const jumps = opts.pixelJumps ?? [];
+  const headModel = jumps.length > 0 ? headModelOf(model, jumps) : null;
+  const ts = [...new Set([...opts.timesteps, ...jumps.map((j) => j.t)].filter((t) => t >= 2))].sort((a, b) => a - b);
   ts.forEach((t) => {
     if (!Number.isInteger(t) || t > sch.N) throw new Error(`nll: timestep ${t} outside 1..${sch.N}`);
   });
   const stats: NllStats = {
     schedule: sch, d, ids,
     prior: new Float64Array(ids.length), decoder: new Float64Array(ids.length), terms: new Map(),
+    pixelTerms: new Map(jumps.map((j) => [pixelJumpKey(j), new Float64Array(ids.length)])),
   };
+  jumps.forEach((j) => {
+    if (!(j.s >= 1 && j.s < j.t)) throw new Error(`nll: per-pixel jump needs 1 <= s < t, got (${j.s}, ${j.t})`);
+  });
   const B = Math.max(1, opts.batchSize ?? 250);
   const batches = Math.ceil(ids.length / B);
   const visit = opts.includeDecoder === false ? ts : [1, ...ts];
@@ -80,13 +117,14 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
   let done = 0;
   for (const t of visit) {
     const term: TermStats = { rx: new Float64Array(ids.length), re: new Float64Array(ids.length), cross: new Float64Array(ids.length) };
+    const jumpsHere = t >= 2 ? jumps.filter((j) => j.t === t) : [];
     for (let b0 = 0; b0 < ids.length; b0 += B) {
       const batchIds = ids.slice(b0, b0 + B);
       const out = tf.tidy(() => {
         const x0 = data.rows(batchIds);
         const eps = noise.normal(`nll:${t}`, batchIds, data.shape);
         const xt = qSample(sch, x0, t, eps);
-        const epsHat = model.predictEps(xt, t);
+        const { eps: epsHat, head } = headModel && jumpsHere.length > 0 ? headModel.predictWithHead(xt, t) : { eps: model.predictEps(xt, t), head: null };
         const x0c = predictX0(sch, xt, epsHat, t, range);
         const axes = x0.shape.slice(1).map((_, a) => a + 1);
         if (t === 1) {
@@ -97,9 +135,11 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
         }
         const dx = tf.sub(x0, x0c);
         const de = tf.sub(eps, epsHat);
-        return tf.stack([tf.sum(tf.square(dx), axes), tf.sum(tf.square(de), axes), tf.sum(tf.mul(dx, de), axes)], 1);
+        const kls = jumpsHere.map((j) => pixelJumpKL(sch, j, x0, x0c, epsHat, head!, axes));
+        return tf.stack([tf.sum(tf.square(dx), axes), tf.sum(tf.square(de), axes), tf.sum(tf.mul(dx, de), axes), ...kls], 1);
       });
       const v = out.dataSync();
+      const width = out.shape[1] as number;
       out.dispose();
       batchIds.forEach((_, j) => {
         const i = b0 + j;
@@ -107,9 +147,10 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
           stats.decoder[i] = v[2 * j];
           stats.prior[i] = priorKL(d, sch.abar[sch.N], sch.bbar[sch.N], v[2 * j + 1]);
         } else {
-          term.rx[i] = v[3 * j];
-          term.re[i] = v[3 * j + 1];
-          term.cross[i] = v[3 * j + 2];
+          term.rx[i] = v[width * j];
+          term.re[i] = v[width * j + 1];
+          term.cross[i] = v[width * j + 2];
+          jumpsHere.forEach((jump, k) => (stats.pixelTerms!.get(pixelJumpKey(jump))![i] = v[width * j + 3 + k]));
         }
       });
       opts.onProgress?.(++done, total);
@@ -117,4 +158,14 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
     if (t >= 2) stats.terms.set(t, term);
   }
   return stats;
+}
+
+/** The model as a head model serving every jump's rule, or a clear error. */
+function headModelOf(model: EpsModel, jumps: readonly PixelJump[]): HeadModel {
+  const m = model as Partial<HeadModel>;
+  const kinds = [...new Set(jumps.map((j) => j.rule.name))];
+  if (typeof m.predictWithHead !== 'function' || kinds.some((k) => k !== m.headKind)) {
+    throw new Error(`nll: variance "${kinds.join('", "')}" needs a model with a ${kinds.map((k) => k.toUpperCase()).join('/')} head; ${model.name} has ${m.headKind ? `a ${m.headKind.toUpperCase()} head` : 'none'}`);
+  }
+  return model as HeadModel;
 }
