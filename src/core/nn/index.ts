@@ -19,3 +19,4 @@ export { ClassEmbedding } from './classEmbedding.js';
 export { Downsample, Upsample, concatChannels, upsampleNearest2x } from './resample.js';
 export { withReferenceOps } from './referenceMode.js';
 export { installZeroCopyClone } from './wasmClone.js';
+export { VarianceHead, HeadedUNet } from './varianceHead.js';
