@@ -29,3 +29,16 @@ export type DataRange = readonly [number, number] | null;
 export function sampleDim(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/** The model as a head model of the given kind(s), or an error naming what the variance rule needs. */
+export function requireHeadModel(model: EpsModel, kinds: readonly HeadKind[], what = 'variance'): HeadModel {
+  const m = model as Partial<HeadModel>;
+  const names = kinds.map((k) => k.toUpperCase()).join('/');
+  if (typeof m.predictWithHead !== 'function') {
+    throw new Error(`${what} "${kinds.join('", "')}" needs a model with a ${names} head; ${model.name} has none (train one with a head config)`);
+  }
+  if (kinds.some((k) => k !== m.headKind)) {
+    throw new Error(`${what} "${kinds.join('", "')}" needs a ${names} head; ${model.name} has a ${String(m.headKind).toUpperCase()} head`);
+  }
+  return model as HeadModel;
+}

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from './schedule.js';
-import type { DataRange, EpsModel, HeadModel } from './model.js';
+import { requireHeadModel, type DataRange, type EpsModel } from './model.js';
 import type { NoiseSource } from './rng.js';
 import { isPixelRule, type PixelVarianceRule, type VarianceRule } from './variances.js';
 import { pixelCov0, pixelSigma2 } from '../estimators/pixelVariance.js';
@@ -78,24 +78,13 @@ function pixelJumpVariance(args: SampleArgs, rule: PixelVarianceRule, s: number,
   });
 }
 
-/** The model as a head model of the rule's kind, or a clear error. */
-function headModelFor(model: EpsModel, rule: PixelVarianceRule): HeadModel {
-  const m = model as Partial<HeadModel>;
-  if (typeof m.predictWithHead !== 'function') {
-    throw new Error(`variance "${rule.name}" needs a model with a variance head; ${model.name} has none (train one with a head config)`);
-  }
-  if (m.headKind !== rule.name) {
-    throw new Error(`variance "${rule.name}" needs a ${rule.name.toUpperCase()} head; ${model.name} has a ${String(m.headKind).toUpperCase()} head`);
-  }
-  return model as HeadModel;
-}
 
 /** The generic reverse loop for a process (ddpm | ddim). */
 export function reverseLoop(process: ProcessName, args: SampleArgs): tf.Tensor {
   const { model, schedule: sch, noise, ids } = args;
   if (![0, 1, 2].includes(args.clipPixel ?? 0)) throw new Error(`clipPixel must be 0, 1 or 2, got ${args.clipPixel}`);
   const rule = args.variance;
-  const headModel = isPixelRule(rule) ? headModelFor(model, rule) : null;
+  const headModel = isPixelRule(rule) ? requireHeadModel(model, [rule.name]) : null;
   let x = args.xT ? args.xT.clone() : noise.normal('xT', ids, model.shape);
   for (const [s, t] of reversePairs(args.trajectory)) {
     const next = tf.tidy(() => {

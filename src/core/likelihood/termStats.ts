@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../schedule.js';
-import type { DataRange, EpsModel, HeadModel } from '../model.js';
+import { requireHeadModel, type DataRange, type EpsModel } from '../model.js';
 import type { PixelVarianceRule } from '../variances.js';
 import { lambda2, gammaCoef } from '../posterior.js';
 import { pixelCov0, pixelSigma2 } from '../../estimators/pixelVariance.js';
@@ -97,7 +97,7 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
   const range = opts.range === undefined ? data.range : opts.range;
   const d = sampleDim(data.shape);
   const jumps = opts.pixelJumps ?? [];
-  const headModel = jumps.length > 0 ? headModelOf(model, jumps) : null;
+  const headModel = jumps.length > 0 ? requireHeadModel(model, [...new Set(jumps.map((j) => j.rule.name))], 'nll: variance') : null;
   const ts = [...new Set([...opts.timesteps, ...jumps.map((j) => j.t)].filter((t) => t >= 2))].sort((a, b) => a - b);
   ts.forEach((t) => {
     if (!Number.isInteger(t) || t > sch.N) throw new Error(`nll: timestep ${t} outside 1..${sch.N}`);
@@ -158,14 +158,4 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
     if (t >= 2) stats.terms.set(t, term);
   }
   return stats;
-}
-
-/** The model as a head model serving every jump's rule, or a clear error. */
-function headModelOf(model: EpsModel, jumps: readonly PixelJump[]): HeadModel {
-  const m = model as Partial<HeadModel>;
-  const kinds = [...new Set(jumps.map((j) => j.rule.name))];
-  if (typeof m.predictWithHead !== 'function' || kinds.some((k) => k !== m.headKind)) {
-    throw new Error(`nll: variance "${kinds.join('", "')}" needs a model with a ${kinds.map((k) => k.toUpperCase()).join('/')} head; ${model.name} has ${m.headKind ? `a ${m.headKind.toUpperCase()} head` : 'none'}`);
-  }
-  return model as HeadModel;
 }
