@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { NoiseSource } from '../core/rng.js';
 import { computeNllStats, type TermStats } from '../core/likelihood/termStats.js';
-import { estimateMsEps } from '../estimators/msEps.js';
+import { estimateMsEps, type MsEpsArtifact } from '../estimators/msEps.js';
 import { buildCase, type CaseSetup } from './caseSetup.js';
 import type { CaseSpec, MethodSpec } from './schema.js';
 import { varianceRule } from '../core/variances.js';
@@ -32,14 +32,14 @@ async function rebuild(share: CaseShare): Promise<CaseSetup> {
   return setup;
 }
 
-export async function msEpsShare(share: CaseShare, progress: (done: number) => void): Promise<{ msEps: number[]; stderr: number[] }> {
+/** The msEps artifact of the case with estimates at share.timesteps only (zeros elsewhere). */
+export async function msEpsShare(share: CaseShare, progress: (done: number) => void): Promise<MsEpsArtifact> {
   const setup = await rebuild(share);
   const c = share.case;
-  const a = estimateMsEps({
+  return estimateMsEps({
     model: setup.model, schedule: setup.schedule, data: setup.train, M: c.msEps.M, seed: setup.seeds.msEps,
     batchSize: c.msEps.batchSize, estimator: c.msEps.estimator, timesteps: share.timesteps, onProgress: progress,
   });
-  return { msEps: a.msEps, stderr: a.stderr };
 }
 
 export async function nllStatsShare(share: CaseShare, progress: (done: number) => void): Promise<{ prior: Float64Array; decoder: Float64Array; terms: Map<number, TermStats> }> {

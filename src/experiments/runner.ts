@@ -67,7 +67,7 @@ async function msEpsFor(c: CaseSpec, setup: CaseSetup, path: string, ctx: CaseCo
     const shares = deal(steps, ctx.workers);
     const results = await forkTasks<Awaited<ReturnType<typeof msEpsShare>>>(
       shares.map((timesteps) => ctx.task('msEpsShare', { ...ctx.share(setup), timesteps })), (d) => progress(d, total));
-    a = estimateMsEpsShell(c, setup);
+    a = results[0]; // every share's artifact has the same metadata; fill in the others' timesteps
     shares.forEach((share, k) => {
       const r = results[k];
       for (const t of share) {
@@ -79,15 +79,6 @@ async function msEpsFor(c: CaseSpec, setup: CaseSetup, path: string, ctx: CaseCo
   saveMsEps(path, a);
   log(`[${c.id}] msEps: estimated (${c.msEps.estimator}) with M=${c.msEps.M} in ${formatSeconds((Date.now() - t0) / 1000)}, saved ${path}`);
   return a;
-}
-
-/** The artifact fields of a case with zero vectors, filled in by the workers' shares. */
-function estimateMsEpsShell(c: CaseSpec, setup: CaseSetup): MsEpsArtifact {
-  return {
-    N: c.schedule.N, M: c.msEps.M, seed: setup.seeds.msEps, schedule: c.schedule.name, model: setup.model.name,
-    estimator: c.msEps.estimator, data: { name: setup.train.name, hash: setup.train.hash, size: setup.train.size },
-    msEps: new Array(c.schedule.N + 1).fill(0), stderr: new Array(c.schedule.N + 1).fill(0),
-  };
 }
 
 /** NLL statistics over the union of timesteps, in this process or split over workers. */
@@ -117,7 +108,6 @@ interface CaseContext {
   workers: number;
   share: (setup: CaseSetup) => Omit<CaseShare, 'timesteps'>;
   task: (fn: string, args: CaseShare) => TaskRequest;
-
 }
 
 function baseRow(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, backend: string, data: string, clipPixel: number) {

@@ -54,6 +54,7 @@ describe('experiment runner', () => {
     await runExperiment(tiny, { outDir: a, backend: tf.getBackend(), file: 'tiny.json', log: () => {} });
     await runExperiment(tiny, { outDir: b, backend: tf.getBackend(), file: 'tiny.json', workers: 2, log: () => {} });
     expect(readFileSync(join(b, 'results.csv'), 'utf8')).to.equal(readFileSync(join(a, 'results.csv'), 'utf8'));
+    expect(readFileSync(join(b, 'ms_eps.json'), 'utf8')).to.equal(readFileSync(join(a, 'ms_eps.json'), 'utf8'));
   });
 
   it('a run killed mid-sweep and re-run gives the same CSV as an uninterrupted run (no duplicate, no lost row)', async () => {
