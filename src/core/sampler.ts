@@ -113,6 +113,23 @@ export const SAMPLERS: Record<ProcessName, Sampler> = {
   ddim: (args) => reverseLoop('ddim', args),
 };
 
+/**
+ * Samples of `ids`, `batch` at a time, as one row-major float32 array [ids.length, ...shape]. Each row depends
+ * only on its id (keyed noise), so the batch size and any split of the ids leave the samples unchanged.
+ */
+export function sampleRows(sampler: Sampler, args: Omit<SampleArgs, 'ids'>, ids: readonly number[], batch: number, progress: (done: number) => void = () => {}): Float32Array {
+  const d = args.model.shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(ids.length * d);
+  for (let i = 0; i < ids.length; i += batch) {
+    const part = ids.slice(i, i + batch);
+    const x = sampler({ ...args, ids: part });
+    values.set(x.dataSync(), i * d);
+    x.dispose();
+    progress(i + part.length);
+  }
+  return values;
+}
+
 /** Look up a sampler by name. */
 export function samplerByName(name: string): Sampler {
   if (!(PROCESS_NAMES as readonly string[]).includes(name)) {

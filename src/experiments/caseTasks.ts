@@ -10,7 +10,7 @@ import { estimateMsEps, type MsEpsArtifact } from '../estimators/msEps.js';
 import { buildCase, type CaseSetup } from './caseSetup.js';
 import type { CaseSpec, MethodSpec } from './schema.js';
 import { varianceRule } from '../core/variances.js';
-import { samplerByName } from '../core/sampler.js';
+import { sampleRows, samplerByName } from '../core/sampler.js';
 
 export const CASE_TASKS_MODULE = fileURLToPath(import.meta.url);
 
@@ -66,19 +66,9 @@ export async function caseSampleShare(share: CaseSampleShare, progress: (done: n
 export function sampleCase(setup: CaseSetup, share: Omit<CaseSampleShare, 'case' | 'rootSeed' | 'trainHash' | 'testHash' | 'timesteps'>, progress: (done: number) => void = () => {}): { shape: number[]; values: Float32Array } {
   const m = share.method;
   const ids = share.ids!;
-  const d = setup.d;
-  const values = new Float32Array(ids.length * d);
-  const noise = new NoiseSource(setup.seeds.sample);
-  const variance = varianceRule(m.variance, { msEps: share.msEps, range: setup.range });
-  for (let i = 0; i < ids.length; i += share.batchSize) {
-    const batch = ids.slice(i, i + share.batchSize);
-    const x = samplerByName(m.sampler)({
-      model: setup.model, schedule: setup.schedule, trajectory: share.steps, variance, range: setup.range, noise, ids: batch,
-      eta: m.eta, clipPixel: m.clipPixel ?? 0,
-    });
-    values.set(x.dataSync(), i * d);
-    x.dispose();
-    progress(i + batch.length);
-  }
+  const values = sampleRows(samplerByName(m.sampler), {
+    model: setup.model, schedule: setup.schedule, trajectory: share.steps, variance: varianceRule(m.variance, { msEps: share.msEps, range: setup.range }),
+    range: setup.range, noise: new NoiseSource(setup.seeds.sample), eta: m.eta, clipPixel: m.clipPixel ?? 0,
+  }, ids, share.batchSize, progress);
   return { shape: [ids.length, ...setup.train.shape], values };
 }

@@ -14,7 +14,7 @@ import type { CaseSetup } from './caseSetup.js';
 import type { Cell } from './cells.js';
 import { sampleCase, type CaseSampleShare } from './caseTasks.js';
 import { progressReporter } from './progress.js';
-import { deal, forkTasks, type TaskRequest } from '../core/parallel/forkTask.js';
+import { deal, forkTasks, undealRows, type TaskRequest } from '../core/parallel/forkTask.js';
 import { gaussianStats, type GaussianStats } from '../estimators/fid/gaussianStats.js';
 import { frechetDistanceStats } from '../estimators/fid/frechet.js';
 import { mnistFeatureStats, mnistReferenceStats } from '../estimators/fid/mnistFid.js';
@@ -171,8 +171,7 @@ export async function fidOfCell(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps
     const shares = deal(ids, ctx.workers);
     const parts = await forkTasks<{ values: Float32Array }>(
       shares.map((sh) => ctx.task('caseSampleShare', { ...ctx.shareBase, ...job, timesteps: [], ids: sh })), (d) => ctx.progress(d, ids.length));
-    values = new Float32Array(ids.length * setup.d);
-    shares.forEach((sh, k) => sh.forEach((id, j) => values.set(parts[k].values.subarray(j * setup.d, (j + 1) * setup.d), id * setup.d)));
+    values = undealRows(ids, shares, parts.map((p) => p.values), setup.d);
   }
   const samples = new ArrayDataset('samples', setup.train.shape, values, setup.range, false);
   if (c.grid && setup.train.shape.length === 3) await writeCellGrid(c, cell, samples, Math.min(c.grid.n, ids.length), ctx.outDir);

@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { loadNetwork } from '../core/train/checkpoint.js';
 import { makeSchedule } from '../core/schedule.js';
 import { evenTrajectory, quadTrajectory } from '../core/trajectory.js';
-import { samplerByName } from '../core/sampler.js';
+import { sampleRows, samplerByName } from '../core/sampler.js';
 import { varianceRule } from '../core/variances.js';
 import { NoiseSource } from '../core/rng.js';
-import { deal, forkTasks } from '../core/parallel/forkTask.js';
+import { deal, forkTasks, undealRows } from '../core/parallel/forkTask.js';
 
 export const SAMPLE_TASKS_MODULE = fileURLToPath(import.meta.url);
 
@@ -36,18 +36,9 @@ export function sampleShare(job: SampleJob, progress: (done: number) => void = (
     const sch = makeSchedule(manifest.schedule.name, manifest.schedule.N);
     const trajectory = job.trajectory === 'quad' ? quadTrajectory(sch.N, job.K) : evenTrajectory(sch.N, job.K);
     const variance = varianceRule(job.variance, { msEps: job.msEps, range: [-1, 1] });
-    const noise = new NoiseSource(job.seed);
-    const d = net.shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(job.ids.length * d);
-    for (let i = 0; i < job.ids.length; i += job.batch) {
-      const ids = job.ids.slice(i, i + job.batch);
-      const x = samplerByName(job.sampler)({
-        model: net, schedule: sch, trajectory, variance, range: [-1, 1], noise, ids, eta: job.eta, clipPixel: job.clipPixel,
-      });
-      values.set(x.dataSync(), i * d);
-      x.dispose();
-      progress(i + ids.length);
-    }
+    const values = sampleRows(samplerByName(job.sampler), {
+      model: net, schedule: sch, trajectory, variance, range: [-1, 1], noise: new NoiseSource(job.seed), eta: job.eta, clipPixel: job.clipPixel,
+    }, job.ids, job.batch, progress);
     return { shape: [job.ids.length, ...net.shape], values };
   } finally {
     net.dispose();
@@ -63,10 +54,6 @@ export async function sampleParallel(job: SampleJob, workers: number, backend: s
   const shares = deal(job.ids, workers);
   const parts = await forkTasks<{ shape: number[]; values: Float32Array }>(
     shares.map((ids) => ({ module: SAMPLE_TASKS_MODULE, fn: 'sampleShare', args: { ...job, ids }, backend })), progress);
-  // put the rows back in the order of job.ids
   const d = parts[0].values.length / parts[0].shape[0];
-  const out = new Float32Array(job.ids.length * d);
-  const pos = new Map(job.ids.map((id, i) => [id, i]));
-  shares.forEach((ids, k) => ids.forEach((id, j) => out.set(parts[k].values.subarray(j * d, (j + 1) * d), pos.get(id)! * d)));
-  return tf.tensor(out, [job.ids.length, ...parts[0].shape.slice(1)]);
+  return tf.tensor(undealRows(job.ids, shares, parts.map((p) => p.values), d), [job.ids.length, ...parts[0].shape.slice(1)]);
 }

@@ -26,6 +26,17 @@ export function deal<T>(items: readonly T[], n: number): T[][] {
   return shares.filter((s) => s.length > 0);
 }
 
+/**
+ * Undo `deal` for row data: rows[k] holds the d-wide rows of shares[k] in share order; the result holds the rows
+ * of all items in the order of `items`.
+ */
+export function undealRows<T>(items: readonly T[], shares: readonly (readonly T[])[], rows: readonly Float32Array[], d: number): Float32Array {
+  const pos = new Map(items.map((x, i) => [x, i]));
+  const out = new Float32Array(items.length * d);
+  shares.forEach((share, k) => share.forEach((x, j) => out.set(rows[k].subarray(j * d, (j + 1) * d), pos.get(x)! * d)));
+  return out;
+}
+
 /** Run one task in a child process; progress counts are forwarded. */
 export function forkTask<R>(req: TaskRequest, onProgress: (done: number) => void = () => {}): Promise<R> {
   return new Promise((resolve, reject) => {
