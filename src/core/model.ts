@@ -16,10 +16,16 @@ export interface EpsModel {
 /** What a variance head predicts per pixel (Extended-Analytic-DPM §2.2-2.3): SN = E[eps^2 | x_t], NPR = E[(eps - eps_hat)^2 | x_t]. */
 export type HeadKind = 'sn' | 'npr';
 
-/** An eps-model with a per-pixel variance head: one forward gives eps_hat and the head output, both shaped like x. */
+/** What one forward pass of a head model gives: eps_hat and the output of each of its heads, all shaped like x. */
+export interface HeadOutputs {
+  eps: tf.Tensor;
+  heads: Partial<Record<HeadKind, tf.Tensor>>;
+}
+
+/** An eps-model with per-pixel variance heads (SN and/or NPR) sharing one forward pass of the backbone. */
 export interface HeadModel extends EpsModel {
-  readonly headKind: HeadKind;
-  predictWithHead(x: tf.Tensor, t: Timesteps): { eps: tf.Tensor; head: tf.Tensor };
+  readonly headKinds: readonly HeadKind[];
+  predictWithHeads(x: tf.Tensor, t: Timesteps): HeadOutputs;
 }
 
 /** Data range [a, b] used to clamp x0 predictions and to bound cov0 by ((b-a)/2)^2; null = unbounded. */
@@ -33,12 +39,15 @@ export function sampleDim(shape: readonly number[]): number {
 /** The model as a head model of the given kind(s), or an error naming what the variance rule needs. */
 export function requireHeadModel(model: EpsModel, kinds: readonly HeadKind[], what = 'variance'): HeadModel {
   const m = model as Partial<HeadModel>;
-  const names = kinds.map((k) => k.toUpperCase()).join('/');
-  if (typeof m.predictWithHead !== 'function') {
-    throw new Error(`${what} "${kinds.join('", "')}" needs a model with a ${names} head; ${model.name} has none (train one with a head config)`);
+  const names = kinds.map((k) => k.toUpperCase()).join(' and ');
+  if (typeof m.predictWithHeads !== 'function') {
+    throw new Error(`${what} "${kinds.join('", "')}" needs a model with ${names} head(s); ${model.name} has none ` +
+      '(train heads with a config of arch kind "heads", e.g. configs/mnist-heads.json)');
   }
-  if (kinds.some((k) => k !== m.headKind)) {
-    throw new Error(`${what} "${kinds.join('", "')}" needs a ${names} head; ${model.name} has a ${String(m.headKind).toUpperCase()} head`);
+  const missing = kinds.filter((k) => !m.headKinds!.includes(k));
+  if (missing.length > 0) {
+    throw new Error(`${what} "${missing.join('", "')}" needs ${missing.map((k) => k.toUpperCase()).join(' and ')} head(s); ` +
+      `${model.name} has ${m.headKinds!.map((k) => k.toUpperCase()).join(' and ') || 'no'} head(s)`);
   }
   return model as HeadModel;
 }

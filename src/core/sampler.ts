@@ -88,13 +88,13 @@ export function reverseLoop(process: ProcessName, args: SampleArgs): tf.Tensor {
   let x = args.xT ? args.xT.clone() : noise.normal('xT', ids, model.shape);
   for (const [s, t] of reversePairs(args.trajectory)) {
     const next = tf.tidy(() => {
-      const { eps, head } = headModel ? headModel.predictWithHead(x, t) : { eps: model.predictEps(x, t), head: null };
+      const { eps, heads } = headModel ? headModel.predictWithHeads(x, t) : { eps: model.predictEps(x, t), heads: {} };
       const x0 = predictX0(sch, x, eps, t, args.range);
       if (s === 0) return x0;
       const lam2 = lambda2(sch, process, s, t, args.eta ?? 0);
       const mean = reverseMean(sch, process, s, t, lam2, x, x0, eps);
       if (isPixelRule(rule)) {
-        const sigma2 = pixelJumpVariance(args, rule, s, t, lam2, eps, head!);
+        const sigma2 = pixelJumpVariance(args, rule, s, t, lam2, eps, heads[rule.name]!);
         return tf.add(mean, tf.mul(noise.normal(`z:${t}`, ids, model.shape), tf.sqrt(sigma2)));
       }
       const info = jumpVariance({ ...args, variance: rule }, s, t, lam2);

@@ -66,6 +66,6 @@ describe('NLL with per-pixel variances (SN / NPR heads)', () => {
     expect(() => nelboFromStats(stats, { ...cell, process: 'ddim' })).to.throw(/per-pixel variance "sn" is defined for the ddpm process only/);
     const plain = new GaussianOracle(shape, sch, mu, std);
     expect(() => computeNllStats({ model: plain, schedule: sch, data: ds, ids: [0], timesteps: traj, noise: new NoiseSource(6), pixelJumps: pixelJumpsOf(cell) }))
-      .to.throw(/nll: variance "sn" needs a model with a SN head; oracle:gaussian has none/);
+      .to.throw(/nll: variance "sn" needs a model with SN head\(s\); oracle:gaussian has none/);
   });
 });

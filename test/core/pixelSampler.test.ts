@@ -91,8 +91,8 @@ describe('per-pixel variance sampling (SN / NPR heads)', () => {
   it('a per-pixel rule needs a head model of its kind; no tensors leak', async () => {
     const plain = new GaussianOracle(shape, sch, mu, std);
     const args = { schedule: sch, trajectory: evenTrajectory(1000, 3), range: null, noise: new NoiseSource(1), ids: [0] };
-    expect(() => samplerByName('ddpm')({ ...args, model: plain, variance: pixelVarianceRule('sn', null) })).to.throw(/variance "sn" needs a model with a SN head; oracle:gaussian has none/);
-    expect(() => samplerByName('ddpm')({ ...args, model: sn, variance: pixelVarianceRule('npr', null) })).to.throw(/variance "npr" needs a NPR head; oracle:gaussian-sn has a SN head/);
+    expect(() => samplerByName('ddpm')({ ...args, model: plain, variance: pixelVarianceRule('sn', null) })).to.throw(/variance "sn" needs a model with SN head\(s\); oracle:gaussian has none/);
+    expect(() => samplerByName('ddpm')({ ...args, model: sn, variance: pixelVarianceRule('npr', null) })).to.throw(/variance "npr" needs NPR head\(s\); oracle:gaussian-sn has SN head\(s\)/);
     expect(() => pixelVarianceRule('analytic', null)).to.throw(/unknown per-pixel variance rule "analytic"; allowed: sn, npr/);
     await expectNoLeak(() => samplerByName('ddim')({ ...args, model: sn, variance: pixelVarianceRule('sn', [-1, 1]), range: [-1, 1], ids: [0, 1], clipPixel: 2, onStep: () => {} }));
   });

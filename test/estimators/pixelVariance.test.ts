@@ -37,12 +37,18 @@ function colStats(v: Float32Array, n: number): Array<{ mean: number; se: number 
   });
 }
 
+/** eps_hat and the output of the oracle's single head. */
+function withHead(o: GaussianHeadOracle, xt: tf.Tensor, t: number): { eps: tf.Tensor; head: tf.Tensor } {
+  const { eps, heads } = o.predictWithHeads(xt, t);
+  return { eps, head: heads[o.headKinds[0]]! };
+}
+
 describe('per-pixel variances (SN / NPR heads) on diagonal Gaussian data', () => {
   it('the SN oracle head gives cov0 = Var[x0_i | x_t] and sigma^2 = the exact Var[x_s,i | x_t] of the DDPM jump', () => {
     const oracle = new GaussianHeadOracle('sn', shape, sch, mu, std);
     for (const [s, t] of [[1, 2], [10, 100], [100, 300], [500, 1000]]) {
       const { x0, eps, xt } = draw(8, t);
-      const { eps: epsHat, head } = oracle.predictWithHead(xt, t);
+      const { eps: epsHat, head } = withHead(oracle, xt, t);
       const cov = pixelCov0('sn', sch, t, epsHat, head, [-1, 1]);
       const lam2 = lambda2(sch, 'ddpm', s, t);
       const sig = pixelSigma2(sch, s, t, lam2, cov);
@@ -74,7 +80,7 @@ describe('per-pixel variances (SN / NPR heads) on diagonal Gaussian data', () =>
     const n = 20000;
     for (const t of [50, 400]) {
       const { x0, eps, xt } = draw(n, t);
-      const { eps: epsHat, head } = oracle.predictWithHead(xt, t);
+      const { eps: epsHat, head } = withHead(oracle, xt, t);
       const r = tf.tidy(() => tf.sub(tf.square(eps), head));
       const rx = tf.tidy(() => tf.mul(r, tf.square(xt)));
       colStats(r.dataSync() as Float32Array, n).forEach((c, i) => expectWithinSE(c.mean, 0, c.se, 4, `E[eps^2 - h] t=${t} i=${i}`));
@@ -89,8 +95,8 @@ describe('per-pixel variances (SN / NPR heads) on diagonal Gaussian data', () =>
     const npr = new GaussianHeadOracle('npr', shape, sch, mu, std, bias);
     for (const [s, t, process, eta] of [[20, 200, 'ddpm', 0], [300, 700, 'ddim', 0], [300, 700, 'ddim', 0.5]] as const) {
       const { x0, eps, xt } = draw(4, t);
-      const a = sn.predictWithHead(xt, t);
-      const b = npr.predictWithHead(xt, t);
+      const a = withHead(sn, xt, t);
+      const b = withHead(npr, xt, t);
       const lam2 = lambda2(sch, process, s, t, eta);
       const covSn = pixelCov0('sn', sch, t, a.eps, a.head, null);
       const covNpr = pixelCov0('npr', sch, t, b.eps, b.head, null);
@@ -111,7 +117,7 @@ describe('per-pixel variances (SN / NPR heads) on diagonal Gaussian data', () =>
     const npr = new GaussianHeadOracle('npr', shape, sch, mu, std, [0.1, -0.3, 0.05, 0.2]);
     const n = 20000;
     const { x0, eps, xt } = draw(n, 250);
-    const { eps: epsHat, head } = npr.predictWithHead(xt, 250);
+    const { eps: epsHat, head } = withHead(npr, xt, 250);
     const r = tf.tidy(() => tf.sub(tf.square(tf.sub(eps, epsHat)), head));
     colStats(r.dataSync() as Float32Array, n).forEach((c, i) => expectWithinSE(c.mean, 0, c.se, 4, `E[(eps - eps_hat)^2 - g] i=${i}`));
     tf.dispose([x0, eps, xt, epsHat, head, r]);

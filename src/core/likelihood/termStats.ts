@@ -124,7 +124,7 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
         const x0 = data.rows(batchIds);
         const eps = noise.normal(`nll:${t}`, batchIds, data.shape);
         const xt = qSample(sch, x0, t, eps);
-        const { eps: epsHat, head } = headModel && jumpsHere.length > 0 ? headModel.predictWithHead(xt, t) : { eps: model.predictEps(xt, t), head: null };
+        const { eps: epsHat, heads } = headModel && jumpsHere.length > 0 ? headModel.predictWithHeads(xt, t) : { eps: model.predictEps(xt, t), heads: {} };
         const x0c = predictX0(sch, xt, epsHat, t, range);
         const axes = x0.shape.slice(1).map((_, a) => a + 1);
         if (t === 1) {
@@ -135,7 +135,7 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
         }
         const dx = tf.sub(x0, x0c);
         const de = tf.sub(eps, epsHat);
-        const kls = jumpsHere.map((j) => pixelJumpKL(sch, j, x0, x0c, epsHat, head!, axes));
+        const kls = jumpsHere.map((j) => pixelJumpKL(sch, j, x0, x0c, epsHat, heads[j.rule.name]!, axes));
         return tf.stack([tf.sum(tf.square(dx), axes), tf.sum(tf.square(de), axes), tf.sum(tf.mul(dx, de), axes), ...kls], 1);
       });
       const v = out.dataSync();

@@ -19,4 +19,7 @@ export { ClassEmbedding } from './classEmbedding.js';
 export { Downsample, Upsample, concatChannels, upsampleNearest2x } from './resample.js';
 export { withReferenceOps } from './referenceMode.js';
 export { installZeroCopyClone } from './wasmClone.js';
-export { VarianceHead, HeadedUNet } from './varianceHead.js';
+export { ConvVarianceHead, DenseVarianceHead, HEAD_MODES } from './varianceHead.js';
+export type { HeadMode, VarianceHead } from './varianceHead.js';
+export { HeadedNet, createHeadedNet } from './headedNet.js';
+export type { HeadsConfig, BackboneRef } from './headedNet.js';

@@ -49,13 +49,25 @@ export class MlpEpsNet implements EpsModel {
 
   /** x [B, d] -> eps [B, d] (no dropout, so training and inference coincide). */
   apply(x: tf.Tensor, t: Timesteps, _opts: { training?: boolean } = {}): tf.Tensor2D {
+    const { eps, features } = this.applyWithFeatures(x, t);
+    features.dispose();
+    return eps;
+  }
+
+  /** eps [B, d] and the last hidden layer [B, hidden] that the output layer reads (the input of a variance head). */
+  applyWithFeatures(x: tf.Tensor, t: Timesteps, _opts: { training?: boolean } = {}): { eps: tf.Tensor2D; features: tf.Tensor2D } {
     if (x.rank !== 2 || x.shape[1] !== this.config.dim) throw new Error(`MlpEpsNet: input shape [${x.shape}] is not [B,${this.config.dim}]`);
     return tf.tidy(() => {
       const e = timestepEmbedding(timestepList(t, x.shape[0]), this.config.timeEmbDim);
       let h = tf.concat([x as tf.Tensor2D, e], 1);
       for (const l of this.layers) h = silu(l.apply(h));
-      return this.out.apply(h);
+      return { eps: this.out.apply(h), features: h };
     });
+  }
+
+  /** Width of the feature vector returned by applyWithFeatures. */
+  get featureChannels(): number {
+    return this.config.hidden;
   }
 
   dispose(): void {

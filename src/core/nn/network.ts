@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { EpsModel, Timesteps } from '../model.js';
 import { createUNet, type UNetConfig } from './unet.js';
 import { createMlp, type MlpConfig } from './mlp.js';
+import { createHeadedNet, type HeadsConfig } from './headedNet.js';
 
 export interface ApplyOptions {
   training: boolean;
@@ -19,11 +20,13 @@ export interface TrainableNet extends EpsModel {
   dispose(): void;
 }
 
-export type ArchSpec = { kind: 'unet'; config: UNetConfig } | { kind: 'mlp'; config: MlpConfig };
-export const ARCH_KINDS = ['unet', 'mlp'] as const;
+/** unet / mlp: eps-networks; heads: variance heads on a frozen eps-network checkpoint (Extended-Analytic-DPM) */
+export type ArchSpec = { kind: 'unet'; config: UNetConfig } | { kind: 'mlp'; config: MlpConfig } | { kind: 'heads'; config: HeadsConfig };
+export const ARCH_KINDS = ['unet', 'mlp', 'heads'] as const;
 
 export function createNetwork(arch: ArchSpec, seed: number): TrainableNet {
   if (arch.kind === 'unet') return createUNet(arch.config, seed);
   if (arch.kind === 'mlp') return createMlp(arch.config, seed) as unknown as TrainableNet;
+  if (arch.kind === 'heads') return createHeadedNet(arch.config, seed);
   throw new Error(`unknown architecture "${(arch as { kind: string }).kind}"; allowed: ${ARCH_KINDS.join(', ')}`);
 }

@@ -143,16 +143,16 @@ export class UNet implements EpsModel {
 
   /** The network on x [B,H,W,C] and integer timesteps t; returns a new tensor of x's shape. */
   apply(x: tf.Tensor, t: Timesteps, opts: UNetApplyOptions): tf.Tensor4D {
-    const { eps, features } = this.applyWithFeatures(x, t, opts);
-    features.dispose();
+    const { eps, features, embAct } = this.applyWithFeatures(x, t, opts);
+    tf.dispose([features, embAct]);
     return eps;
   }
 
   /**
-   * The output and the last decoder feature map [B,H,W,baseChannels*channelMult[0]] that the output head reads
-   * (the input of Extended-Analytic-DPM's variance heads).
+   * The output, the last decoder feature map [B,H,W,baseChannels*channelMult[0]] that the output head reads and
+   * silu(timestep embedding) [B,4*baseChannels] (the inputs of Extended-Analytic-DPM's variance heads).
    */
-  applyWithFeatures(x: tf.Tensor, t: Timesteps, opts: UNetApplyOptions): { eps: tf.Tensor4D; features: tf.Tensor4D } {
+  applyWithFeatures(x: tf.Tensor, t: Timesteps, opts: UNetApplyOptions): { eps: tf.Tensor4D; features: tf.Tensor4D; embAct: tf.Tensor2D } {
     const [B, ...rest] = x.shape;
     if (rest.join() !== this.shape.join()) throw new Error(`UNet: input shape [${x.shape}] is not [B,${this.shape}]`);
     if (opts.training && this.config.dropout > 0 && opts.dropoutSeed === undefined) {
@@ -182,7 +182,7 @@ export class UNet implements EpsModel {
       for (const m of this.up) {
         h = m instanceof Upsample ? m.apply(h) : runBlock(m as Block, concatChannels(h, hs.pop()!));
       }
-      return { eps: this.outConv.apply(silu(this.outNorm.apply(h))), features: h };
+      return { eps: this.outConv.apply(silu(this.outNorm.apply(h))), features: h, embAct: ea };
     });
   }
 

@@ -1,69 +1,81 @@
 /**
- * Extended-Analytic-DPM's variance head on a frozen eps-UNet (Bao et al. ICML 2022; official
- * UNetModel4Pretrained, mode "simple"): GroupNorm -> SiLU -> 3x3 conv to the image channels, reading the last
- * decoder feature map (the tensor the eps output head reads). The conv is zero-initialised, so a new head outputs
- * exactly 0. One forward of the backbone serves eps_hat and the head (HeadModel).
+ * Extended-Analytic-DPM's variance heads on a frozen eps-network (Bao et al. ICML 2022, §3.1 of
+ * ../shared/reference/extended-analytic-dpm.md; official UNetModel4Pretrained). A head reads the feature map the
+ * backbone's own output layer reads and predicts, per pixel, E[eps^2 | x_t] (SN) or E[(eps - eps_hat)^2 | x_t] (NPR).
+ *   UNet backbone, mode "simple":  GroupNorm -> SiLU -> 3x3 conv to the image channels
+ *   UNet backbone, mode "complex": ResBlock(time embedding, dropout) -> GroupNorm -> SiLU -> 3x3 conv
+ *   MLP backbone (toy data):       Linear -> SiLU -> Linear to d
+ * The last layer is zero-initialised (official iDDPM heads), so a new head outputs exactly 0. Several heads can share
+ * one backbone forward (HeadedNet); only the heads' parameters are trainable.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind, HeadModel, Timesteps } from '../model.js';
-import { ParamStore } from './params.js';
+import type { HeadKind } from '../model.js';
+import type { ParamStore } from './params.js';
 import { GroupNorm } from './groupNorm.js';
 import { Conv2d } from './conv2d.js';
+import { Linear } from './linear.js';
+import { ResBlock, type ForwardContext } from './resBlock.js';
 import { silu } from './silu.js';
-import type { UNet } from './unet.js';
 
-export class VarianceHead {
-  readonly params: Map<string, tf.Variable>;
+export type HeadMode = 'simple' | 'complex';
+export const HEAD_MODES: readonly HeadMode[] = ['simple', 'complex'];
+
+/** What a head reads from one backbone forward: the features of its output layer and silu(time embedding). */
+export interface HeadInputs {
+  features: tf.Tensor;
+  embAct?: tf.Tensor2D;
+}
+
+export interface VarianceHead {
+  apply(inputs: HeadInputs, ctx: ForwardContext): tf.Tensor;
+}
+
+function zeroInit(...vars: tf.Variable[]): void {
+  tf.tidy(() => vars.forEach((v) => v.assign(tf.zerosLike(v))));
+}
+
+/** The head of a UNet backbone: [B,H,W,channels] features -> [B,H,W,outChannels]. */
+export class ConvVarianceHead implements VarianceHead {
+  private readonly res: ResBlock | null;
   private readonly norm: GroupNorm;
   private readonly conv: Conv2d;
 
-  constructor(channels: number, outChannels: number, seed: number, private readonly store = new ParamStore(seed)) {
-    this.norm = new GroupNorm(store, 'head.norm', channels);
-    this.conv = new Conv2d(store, 'head.conv', channels, outChannels, 3);
-    tf.tidy(() => {
-      this.conv.w.assign(tf.zerosLike(this.conv.w));
-      this.conv.b.assign(tf.zerosLike(this.conv.b));
+  constructor(store: ParamStore, name: string, channels: number, outChannels: number, mode: HeadMode, tembDim: number, dropout: number) {
+    this.res = mode === 'complex' ? new ResBlock(store, `${name}.res`, channels, channels, tembDim, dropout) : null;
+    this.norm = new GroupNorm(store, `${name}.norm`, channels);
+    this.conv = new Conv2d(store, `${name}.conv`, channels, outChannels, 3);
+    zeroInit(this.conv.w, this.conv.b);
+  }
+
+  apply({ features, embAct }: HeadInputs, ctx: ForwardContext): tf.Tensor4D {
+    return tf.tidy(() => {
+      let h = features as tf.Tensor4D;
+      if (this.res) {
+        if (!embAct) throw new Error('a "complex" variance head needs the backbone\'s time embedding');
+        h = this.res.apply(h, embAct, ctx);
+      }
+      return this.conv.apply(silu(this.norm.apply(h)));
     });
-    this.params = store.params;
-  }
-
-  apply(features: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.conv.apply(silu(this.norm.apply(features))));
-  }
-
-  paramCount(): number {
-    return this.store.count();
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }
 
-/** A frozen eps-UNet with an SN or NPR variance head: predictWithHead gives eps_hat and the head in one pass. */
-export class HeadedUNet implements HeadModel {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly head: VarianceHead;
+/** The head of an MLP backbone: [B,hidden] features -> [B,d]. */
+export class DenseVarianceHead implements VarianceHead {
+  private readonly hidden: Linear;
+  private readonly out: Linear;
 
-  constructor(readonly backbone: UNet, readonly headKind: HeadKind, seed: number) {
-    this.head = new VarianceHead(backbone.featureChannels, backbone.config.inChannels, seed);
-    this.shape = backbone.shape;
-    this.name = `${backbone.name}+${headKind}-head(seed=${seed})`;
+  constructor(store: ParamStore, name: string, width: number, dim: number) {
+    this.hidden = new Linear(store, `${name}.hidden`, width, width);
+    this.out = new Linear(store, `${name}.out`, width, dim);
+    zeroInit(this.out.w, this.out.b);
   }
 
-  predictEps(x: tf.Tensor, t: Timesteps): tf.Tensor {
-    return this.backbone.predictEps(x, t);
+  apply({ features }: HeadInputs): tf.Tensor2D {
+    return tf.tidy(() => this.out.apply(silu(this.hidden.apply(features as tf.Tensor2D))));
   }
+}
 
-  predictWithHead(x: tf.Tensor, t: Timesteps): { eps: tf.Tensor; head: tf.Tensor } {
-    const { eps, features } = this.backbone.applyWithFeatures(x, t, { training: false });
-    const head = this.head.apply(features);
-    features.dispose();
-    return { eps, head };
-  }
-
-  dispose(): void {
-    this.head.dispose();
-  }
+/** Parameter-name prefix of a head: "head.sn", "head.npr". */
+export function headPrefix(kind: HeadKind): string {
+  return `head.${kind}`;
 }

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync,
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createNetwork, type ArchSpec, type TrainableNet } from '../nn/network.js';
+import { checkBackbone, type BackboneRef } from '../nn/headedNet.js';
 
 export const CHECKPOINT_FORMAT = 'adpm-ts-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -36,6 +37,8 @@ export interface CheckpointManifest {
   data: { name: string; hash: string } | null;
   ema: { decay: number } | null;
   adam: { step: number; beta1: number; beta2: number; eps: number } | null;
+  /** heads checkpoints only: the backbone checkpoint the heads were trained on */
+  backbone?: BackboneRef;
   /** the training configuration that produced it (free-form) */
   training: Record<string, unknown> | null;
   tensors: TensorEntry[];
@@ -156,6 +159,12 @@ export function assignGroup(vars: Map<string, tf.Variable>, group: Map<string, {
 export function loadNetwork(path: string, opts: { raw?: boolean } = {}): { net: TrainableNet; manifest: CheckpointManifest; dir: string } {
   const ck = readCheckpoint(path);
   const net = createNetwork(ck.manifest.arch, ck.manifest.seed);
+  try {
+    checkBackbone(net, ck.manifest.backbone, `checkpoint ${ck.dir}`);
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
   const group = !opts.raw && ck.groups.ema ? 'ema' : 'params';
   assignGroup(net.params, ck.groups[group], `checkpoint ${ck.dir} (${group})`);
   return { net, manifest: ck.manifest, dir: ck.dir };

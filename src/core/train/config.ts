@@ -18,6 +18,16 @@ const unetConfig = z.strictObject({
 
 const mlpConfig = z.strictObject({ dim: posInt, hidden: posInt, depth: posInt, timeEmbDim: posInt });
 
+/** Extended-Analytic-DPM variance heads on a frozen eps-network checkpoint (src/core/nn/headedNet.ts). */
+const headsConfig = z.strictObject({
+  /** the pretrained eps-network: checkpoint or run directory, relative to the working directory */
+  backbone: z.string().min(1),
+  heads: z.array(z.enum(['sn', 'npr'])).min(1).refine((h) => new Set(h).size === h.length, 'list each head kind once'),
+  mode: z.enum(['simple', 'complex']).default('simple'),
+  /** the official code trains the heads with the backbone's dropout active (models.train()) */
+  backboneDropout: z.boolean().default(true),
+});
+
 export const trainConfigSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9-]+$/, 'use lower-case letters, digits and dashes'),
   seed: posInt,
@@ -30,6 +40,7 @@ export const trainConfigSchema = z.strictObject({
   arch: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('unet'), config: unetConfig }),
     z.strictObject({ kind: z.literal('mlp'), config: mlpConfig }),
+    z.strictObject({ kind: z.literal('heads'), config: headsConfig }),
   ]),
   schedule: z.strictObject({ name: z.enum(SCHEDULE_NAMES as [string, ...string[]]), N: z.number().int().min(2) }),
   train: z.strictObject({

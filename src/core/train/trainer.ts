@@ -1,6 +1,7 @@
 /**
  * The simple eps loss of DDPM (Ho et al. 2020, Algorithm 1): t ~ U{1..N}, eps ~ N(0, I),
- * L = ||eps - eps_theta(sqrt(abar_t) x0 + sqrt(bbar_t) eps, t)||^2 / d, minimised by Adam with linear warmup,
+ * L = ||eps - eps_theta(sqrt(abar_t) x0 + sqrt(bbar_t) eps, t)||^2 / d (or, for arch kind "heads", the variance-head
+ * losses of Extended-Analytic-DPM on a frozen backbone: headLoss.ts), minimised by Adam with linear warmup,
  * global-norm gradient clipping and an EMA of the weights. Every random choice (data order, t, eps, dropout,
  * label dropout) is keyed by (seed, step), so a run resumed from a checkpoint continues exactly as if it had
  * never stopped.
@@ -20,6 +21,8 @@ import { clipByGlobalNorm } from './gradClip.js';
 import { assignGroup, markLatest, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { DataParallel, shardSizes } from './dataParallel.js';
+import { HeadedNet, checkBackbone } from '../nn/headedNet.js';
+import { headLossAndGrads } from './headLoss.js';
 
 export interface TrainState {
   net: TrainableNet;
@@ -99,6 +102,7 @@ export function batchInputs(step: number, c: TrainConfig, sch: Schedule, data: D
  * does not reach have no entry. Used in-process and, on shards, by the data-parallel replicas.
  */
 export function lossAndGrads(net: TrainableNet, b: BatchInputs): { loss: number; grads: Record<string, tf.Tensor> } {
+  if (net instanceof HeadedNet) return headLossAndGrads(net, b);
   const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
     const out = net.apply(b.xt, b.ts, { training: true, dropoutSeed: b.dropoutSeed, labels: b.labels });
     return tf.mean(tf.square(tf.sub(b.eps, out))) as tf.Scalar;
@@ -158,6 +162,12 @@ export function runDir(c: TrainConfig): string {
 export function initState(c: TrainConfig, data: Dataset, log: (m: string) => void): TrainState {
   const dir = runDir(c);
   const net = createNetwork(c.arch, c.seed);
+  try {
+    checkHeadsRun(net, c, data);
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
   const adam = new Adam(net.params);
   const ema = new Ema(net.params, c.train.emaDecay);
   const state: TrainState = { net, adam, ema, step: 0 };
@@ -167,6 +177,7 @@ export function initState(c: TrainConfig, data: Dataset, log: (m: string) => voi
     const mismatch = JSON.stringify(m.arch) !== JSON.stringify(c.arch) ? 'arch' : m.seed !== c.seed ? 'seed'
       : m.data?.hash !== data.hash ? 'data' : JSON.stringify(m.schedule) !== JSON.stringify(c.schedule) ? 'schedule' : null;
     if (mismatch) throw new Error(`run directory ${dir} holds a checkpoint with a different ${mismatch}; use another "out" or delete it`);
+    checkBackbone(net, m.backbone, `run directory ${dir}`);
     assignGroup(net.params, ck.groups.params, `checkpoint ${ck.dir} (params)`);
     assignGroup(ema.shadow, ck.groups.ema, `checkpoint ${ck.dir} (ema)`);
     assignGroup(adam.m, ck.groups['adam.m'], `checkpoint ${ck.dir} (adam.m)`);
@@ -187,12 +198,28 @@ function noteWorkerChange(training: unknown, c: TrainConfig, log: (m: string) =>
     'the continuation is equivalent, but not bit-identical to an uninterrupted run with either count');
 }
 
+/** The manifest's `backbone` field of a heads network (empty for eps-networks). */
+function backboneOf(net: TrainableNet): { backbone?: HeadedNet['backboneRef'] } {
+  return net instanceof HeadedNet ? { backbone: net.backboneRef } : {};
+}
+
+/** Heads must be trained with their backbone's schedule and data shape. */
+function checkHeadsRun(net: TrainableNet, c: TrainConfig, data: Dataset): void {
+  if (!(net instanceof HeadedNet)) return;
+  const where = `training config ${c.name}: arch.config.backbone ${net.backboneRef.path}`;
+  const bs = net.backboneSchedule;
+  if (bs.name !== c.schedule.name || bs.N !== c.schedule.N) {
+    throw new Error(`${where} was trained with schedule ${bs.name} N=${bs.N}, the config's "schedule" is ${c.schedule.name} N=${c.schedule.N}; use the backbone's`);
+  }
+  if (net.shape.join() !== data.shape.join()) throw new Error(`${where} takes samples of shape [${net.shape}], the data ${data.name} have [${data.shape}]`);
+}
+
 /** Write step-XXXXXXX/ with params, EMA and optimiser state, then point latest.json at it. */
 export function saveState(state: TrainState, c: TrainConfig, data: Dataset): string {
   const dir = runDir(c);
   const name = `step-${String(state.step).padStart(7, '0')}`;
   writeCheckpoint(join(dir, name), {
-    arch: c.arch, schedule: c.schedule, timestepInput: 'n', step: state.step, seed: c.seed,
+    arch: c.arch, schedule: c.schedule, timestepInput: 'n', step: state.step, seed: c.seed, ...backboneOf(state.net),
     data: { name: data.name, hash: data.hash }, ema: { decay: c.train.emaDecay },
     adam: { step: state.adam.step, beta1: state.adam.beta1, beta2: state.adam.beta2, eps: state.adam.eps },
     training: c as unknown as Record<string, unknown>,
@@ -205,7 +232,7 @@ export function saveState(state: TrainState, c: TrainConfig, data: Dataset): str
 export function exportEma(state: TrainState, c: TrainConfig, data: Dataset): string {
   const out = join(runDir(c), 'model');
   writeCheckpoint(out, {
-    arch: c.arch, schedule: c.schedule, timestepInput: 'n', step: state.step, seed: c.seed,
+    arch: c.arch, schedule: c.schedule, timestepInput: 'n', step: state.step, seed: c.seed, ...backboneOf(state.net),
     data: { name: data.name, hash: data.hash }, ema: null, adam: null,
     training: { ...c, exported: 'ema weights' } as unknown as Record<string, unknown>,
   }, { params: state.ema.shadow });

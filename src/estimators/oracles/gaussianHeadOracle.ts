@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../../core/schedule.js';
-import type { HeadKind, HeadModel, Timesteps } from '../../core/model.js';
+import type { HeadKind, HeadModel, HeadOutputs, Timesteps } from '../../core/model.js';
 import { timestepArray } from '../../core/coefficients.js';
 import { GaussianOracle } from './gaussianOracle.js';
 
@@ -17,13 +17,16 @@ export class GaussianHeadOracle implements HeadModel {
   readonly shape: readonly number[];
   private readonly base: GaussianOracle;
   private readonly bias: Float64Array;
+  readonly headKinds: readonly HeadKind[];
 
-  constructor(readonly headKind: HeadKind, shape: readonly number[], readonly schedule: Schedule, mean: number | number[], std: number | number[], bias: number | number[] = 0) {
+  /** `kinds`: the head(s) the oracle exposes (one kind or a list). */
+  constructor(kinds: HeadKind | readonly HeadKind[], shape: readonly number[], readonly schedule: Schedule, mean: number | number[], std: number | number[], bias: number | number[] = 0) {
     this.base = new GaussianOracle(shape, schedule, mean, std);
     this.shape = shape;
     this.bias = typeof bias === 'number' ? new Float64Array(this.base.d).fill(bias) : Float64Array.from(bias);
     if (this.bias.length !== this.base.d) throw new Error(`gaussian head oracle: bias has length ${this.bias.length}, expected d = ${this.base.d}`);
-    this.name = `oracle:gaussian-${headKind}${this.bias.some((b) => b !== 0) ? '-biased' : ''}`;
+    this.headKinds = typeof kinds === 'string' ? [kinds] : [...kinds];
+    this.name = `oracle:gaussian-${this.headKinds.join('+')}${this.bias.some((b) => b !== 0) ? '-biased' : ''}`;
   }
 
   /** Exact Var[x0_i | x_t] for every dimension i. */
@@ -44,15 +47,15 @@ export class GaussianHeadOracle implements HeadModel {
     return tf.tidy(() => tf.add(this.base.predictEps(x, t), this.perSampleRows(x, t, () => this.bias)));
   }
 
-  predictWithHead(x: tf.Tensor, t: Timesteps): { eps: tf.Tensor; head: tf.Tensor } {
+  predictWithHeads(x: tf.Tensor, t: Timesteps): HeadOutputs {
     return tf.tidy(() => {
       const exact = this.base.predictEps(x, t);
       const eps = tf.add(exact, this.perSampleRows(x, t, () => this.bias));
       const varEps = this.perSampleRows(x, t, (n) => this.epsVariance(n));
-      const head = this.headKind === 'sn'
+      const exactHead = (kind: HeadKind) => kind === 'sn'
         ? tf.add(tf.square(exact), varEps)
         : tf.add(varEps, this.perSampleRows(x, t, () => this.bias.map((b) => b * b)));
-      return { eps, head };
+      return { eps, heads: Object.fromEntries(this.headKinds.map((k) => [k, exactHead(k)])) };
     });
   }
 
