@@ -55,7 +55,7 @@ export function varianceRule(name: string, inputs: VarianceInputs): VarianceRule
 /**
  * Per-pixel variance rules (Extended-Analytic-DPM): sigma^2 = lambda^2 + gamma^2 cov0(x_t) per pixel, with cov0
  * from the model's variance head (src/estimators/pixelVariance.ts). `sn` needs a head predicting E[eps^2 | x_t],
- * `npr` one predicting E[(eps - eps_hat)^2 | x_t]. Sampling only for now (the NLL of per-pixel rules is open).
+ * `npr` one predicting E[(eps - eps_hat)^2 | x_t]. The sampler and the NLL (DDPM type) evaluate them per jump.
  */
 export interface PixelVarianceRule {
   readonly name: HeadKind;
@@ -75,4 +75,16 @@ export function pixelVarianceRule(name: string, range: DataRange): PixelVariance
 
 export function isPixelRule(r: VarianceRule | PixelVarianceRule): r is PixelVarianceRule {
   return (r as PixelVarianceRule).perPixel === true;
+}
+
+/** Every variance rule name an experiment or CLI may select: the scalar rules and the per-pixel head rules. */
+export const ALL_VARIANCE_NAMES: readonly string[] = [...VARIANCE_NAMES, ...PIXEL_VARIANCE_NAMES];
+
+/** A scalar or per-pixel rule by name (the registry experiment files and CLIs use). */
+export function anyVarianceRule(name: string, inputs: VarianceInputs): VarianceRule | PixelVarianceRule {
+  if ((PIXEL_VARIANCE_NAMES as readonly string[]).includes(name)) return pixelVarianceRule(name, inputs.range);
+  if (!(VARIANCE_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`unknown variance rule "${name}"; allowed: ${ALL_VARIANCE_NAMES.join(', ')}`);
+  }
+  return varianceRule(name, inputs);
 }

@@ -5,12 +5,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { NoiseSource } from '../core/rng.js';
-import { computeNllStats, type TermStats } from '../core/likelihood/termStats.js';
+import { computeNllStats, type PixelJump, type TermStats } from '../core/likelihood/termStats.js';
 import { estimateMsEps, type MsEpsArtifact } from '../estimators/msEps.js';
 import { buildCase, type CaseSetup } from './caseSetup.js';
 import type { CaseSpec, MethodSpec } from './schema.js';
-import { varianceRule } from '../core/variances.js';
+import { anyVarianceRule } from '../core/variances.js';
 import { sampleRows, samplerByName } from '../core/sampler.js';
+import { epsNetworkOf } from '../core/nn/headedNet.js';
 
 export const CASE_TASKS_MODULE = fileURLToPath(import.meta.url);
 
@@ -22,6 +23,8 @@ export interface CaseShare {
   timesteps: number[];
   ids?: number[];
   includeDecoder?: boolean;
+  /** per-pixel jumps (sn / npr) whose KLs this share evaluates (their t must be in `timesteps`) */
+  pixelJumps?: PixelJump[];
 }
 
 async function rebuild(share: CaseShare): Promise<CaseSetup> {
@@ -37,18 +40,18 @@ export async function msEpsShare(share: CaseShare, progress: (done: number) => v
   const setup = await rebuild(share);
   const c = share.case;
   return estimateMsEps({
-    model: setup.model, schedule: setup.schedule, data: setup.train, M: c.msEps.M, seed: setup.seeds.msEps,
+    model: epsNetworkOf(setup.model), schedule: setup.schedule, data: setup.train, M: c.msEps.M, seed: setup.seeds.msEps,
     batchSize: c.msEps.batchSize, estimator: c.msEps.estimator, timesteps: share.timesteps, onProgress: progress,
   });
 }
 
-export async function nllStatsShare(share: CaseShare, progress: (done: number) => void): Promise<{ prior: Float64Array; decoder: Float64Array; terms: Map<number, TermStats> }> {
+export async function nllStatsShare(share: CaseShare, progress: (done: number) => void): Promise<{ prior: Float64Array; decoder: Float64Array; terms: Map<number, TermStats>; pixelTerms: Map<string, Float64Array> }> {
   const setup = await rebuild(share);
   const stats = computeNllStats({
-    model: setup.model, schedule: setup.schedule, data: setup.test, ids: share.ids!, timesteps: share.timesteps,
+    model: setup.model, schedule: setup.schedule, data: setup.test, ids: share.ids!, timesteps: share.timesteps, pixelJumps: share.pixelJumps,
     noise: new NoiseSource(setup.seeds.nll), batchSize: share.case.nll.batchSize, includeDecoder: share.includeDecoder, onProgress: progress,
   });
-  return { prior: stats.prior, decoder: stats.decoder, terms: stats.terms };
+  return { prior: stats.prior, decoder: stats.decoder, terms: stats.terms, pixelTerms: stats.pixelTerms ?? new Map() };
 }
 
 export interface CaseSampleShare extends CaseShare {
@@ -67,7 +70,7 @@ export function sampleCase(setup: CaseSetup, share: Omit<CaseSampleShare, 'case'
   const m = share.method;
   const ids = share.ids!;
   const values = sampleRows(samplerByName(m.sampler), {
-    model: setup.model, schedule: setup.schedule, trajectory: share.steps, variance: varianceRule(m.variance, { msEps: share.msEps, range: setup.range }),
+    model: setup.model, schedule: setup.schedule, trajectory: share.steps, variance: anyVarianceRule(m.variance, { msEps: share.msEps, range: setup.range }),
     range: setup.range, noise: new NoiseSource(setup.seeds.sample), eta: m.eta, clipPixel: m.clipPixel ?? 0,
   }, ids, share.batchSize, progress);
   return { shape: [ids.length, ...setup.train.shape], values };

@@ -19,9 +19,11 @@ import { progressReporter, formatSeconds } from './progress.js';
 import { estimateMsEps, type MsEpsArtifact } from '../estimators/msEps.js';
 import { loadMsEps, saveMsEps } from '../estimators/msEpsArtifact.js';
 import { exactNelbo } from '../estimators/exactNelbo.js';
-import { computeNllStats, type NllStats } from '../core/likelihood/termStats.js';
-import { nelboFromStats, toBitsPerDim } from '../core/likelihood/nelbo.js';
-import { varianceRule } from '../core/variances.js';
+import { computeNllStats, pixelJumpKey, type NllStats, type PixelJump } from '../core/likelihood/termStats.js';
+import { nelboFromStats, pixelJumpsOf, toBitsPerDim, type NelboCell } from '../core/likelihood/nelbo.js';
+import { anyVarianceRule, isPixelRule, PIXEL_VARIANCE_NAMES } from '../core/variances.js';
+import type { HeadKind } from '../core/model.js';
+import { epsNetworkOf } from '../core/nn/headedNet.js';
 import { NoiseSource } from '../core/rng.js';
 import type { ProcessName } from '../core/posterior.js';
 
@@ -42,23 +44,46 @@ function writeJsonAtomic(path: string, v: unknown): void {
   renameSync(tmp, path);
 }
 
-/** Reuse a cached msEps artifact when it matches this case exactly; otherwise estimate and save it. */
+/** Why an msEps artifact does not belong to this case (null when it does): M, estimator, seed, schedule, eps-network, data. */
+function msEpsMismatch(a: MsEpsArtifact, c: CaseSpec, setup: CaseSetup): string | null {
+  const want = { M: c.msEps.M, estimator: c.msEps.estimator, seed: setup.seeds.msEps, schedule: c.schedule.name, model: epsNetworkOf(setup.model).name };
+  for (const [k, v] of Object.entries(want)) {
+    const got = (a as unknown as Record<string, unknown>)[k];
+    if (got !== v) return `has ${k} ${JSON.stringify(got)}, this case needs ${JSON.stringify(v)}`;
+  }
+  return a.data?.hash === setup.train.hash ? null : `was estimated on other training data (hash ${a.data?.hash})`;
+}
+
+/**
+ * Reuse a cached msEps artifact when it matches this case exactly, or the one `msEps.reuse` names when it matches
+ * (copied into the output directory); otherwise estimate and save it. msEps belongs to the
+ * eps-network: a heads checkpoint shares its backbone's.
+ */
 async function msEpsFor(c: CaseSpec, setup: CaseSetup, path: string, ctx: CaseContext): Promise<MsEpsArtifact> {
   const { log } = ctx;
   if (existsSync(path)) {
     const a = loadMsEps(path, { N: c.schedule.N });
-    if (a.M === c.msEps.M && a.estimator === c.msEps.estimator && a.seed === setup.seeds.msEps && a.schedule === c.schedule.name && a.model === setup.model.name && a.data?.hash === setup.train.hash) {
+    if (!msEpsMismatch(a, c, setup)) {
       log(`[${c.id}] msEps: reusing ${path}`);
       return a;
     }
     log(`[${c.id}] msEps: ${path} was made with other settings; re-estimating`);
+  } else if (c.msEps.reuse) {
+    const a = loadMsEps(c.msEps.reuse, { N: c.schedule.N });
+    const why = msEpsMismatch(a, c, setup);
+    if (!why) {
+      saveMsEps(path, a);
+      log(`[${c.id}] msEps: reusing ${c.msEps.reuse} (copied to ${path})`);
+      return a;
+    }
+    log(`[${c.id}] msEps: field "msEps.reuse": ${c.msEps.reuse} ${why} (--quick changes M); estimating msEps here`);
   }
   const t0 = Date.now();
   const progress = progressReporter(`[${c.id}] msEps (t x M items)`, 2000, (m) => log(m.trimEnd()));
   let a: MsEpsArtifact;
   if (ctx.workers <= 1) {
     a = estimateMsEps({
-      model: setup.model, schedule: setup.schedule, data: setup.train, M: c.msEps.M, seed: setup.seeds.msEps,
+      model: epsNetworkOf(setup.model), schedule: setup.schedule, data: setup.train, M: c.msEps.M, seed: setup.seeds.msEps,
       batchSize: c.msEps.batchSize, estimator: c.msEps.estimator, onProgress: progress,
     });
   } else {
@@ -82,11 +107,11 @@ async function msEpsFor(c: CaseSpec, setup: CaseSetup, path: string, ctx: CaseCo
 }
 
 /** NLL statistics over the union of timesteps, in this process or split over workers. */
-async function nllStatsFor(c: CaseSpec, setup: CaseSetup, ids: number[], steps: number[], ctx: CaseContext): Promise<NllStats> {
+async function nllStatsFor(c: CaseSpec, setup: CaseSetup, ids: number[], steps: number[], pixelJumps: PixelJump[], ctx: CaseContext): Promise<NllStats> {
   const progress = progressReporter(`[${c.id}] NLL statistics (t x batch)`, 2000, (m) => ctx.log(m.trimEnd()));
   if (ctx.workers <= 1) {
     return computeNllStats({
-      model: setup.model, schedule: setup.schedule, data: setup.test, ids, timesteps: steps,
+      model: setup.model, schedule: setup.schedule, data: setup.test, ids, timesteps: steps, pixelJumps,
       noise: new NoiseSource(setup.seeds.nll), batchSize: c.nll.batchSize, onProgress: progress,
     });
   }
@@ -95,11 +120,16 @@ async function nllStatsFor(c: CaseSpec, setup: CaseSetup, ids: number[], steps: 
   const total = (kl.length + 1) * batches;
   const shares = deal(kl, ctx.workers);
   const results = await forkTasks<Awaited<ReturnType<typeof nllStatsShare>>>(
-    shares.map((timesteps, k) => ctx.task('nllStatsShare', { ...ctx.share(setup), timesteps, ids, includeDecoder: k === 0 })),
+    shares.map((timesteps, k) => ctx.task('nllStatsShare', {
+      ...ctx.share(setup), timesteps, ids, includeDecoder: k === 0, pixelJumps: pixelJumps.filter((j) => timesteps.includes(j.t)),
+    })),
     (d) => progress(d, total),
   );
-  const stats: NllStats = { schedule: setup.schedule, d: setup.d, ids, prior: results[0].prior, decoder: results[0].decoder, terms: new Map() };
-  for (const r of results) r.terms.forEach((v, t) => stats.terms.set(t, v));
+  const stats: NllStats = { schedule: setup.schedule, d: setup.d, ids, prior: results[0].prior, decoder: results[0].decoder, terms: new Map(), pixelTerms: new Map() };
+  for (const r of results) {
+    r.terms.forEach((v, t) => stats.terms.set(t, v));
+    r.pixelTerms.forEach((v, key) => stats.pixelTerms!.set(key, v));
+  }
   return stats;
 }
 
@@ -124,8 +154,26 @@ type MetricGroup = 'nll' | 'fid';
 const groupOf = (metric: unknown): MetricGroup => (metric === 'fid' ? 'fid' : 'nll');
 
 /** Rows a complete group has: the 4 NLL components (+ the closed form for exact models), or 1 fid row. */
-function rowsPerGroup(g: MetricGroup, setup: CaseSetup): number {
-  return g === 'nll' ? (setup.exact ? 5 : 4) : 1;
+function rowsPerGroup(g: MetricGroup, setup: CaseSetup, cell: Cell): number {
+  return g === 'nll' ? (hasExactRow(setup, cell) ? 5 : 4) : 1;
+}
+
+/** The closed-form NLL row exists for exact models with scalar variance rules. */
+function hasExactRow(setup: CaseSetup, cell: Cell): boolean {
+  return setup.exact !== null && !PIXEL_VARIANCE_NAMES.includes(cell.method.variance as HeadKind);
+}
+
+/** The NELBO description of a cell: process, eta, variance rule and trajectory. */
+function nelboCellOf(cell: Cell, setup: CaseSetup, msEps: number[]): NelboCell {
+  const m = cell.method;
+  return { process: m.sampler as ProcessName, eta: m.eta, variance: anyVarianceRule(m.variance, { msEps, range: setup.range }), trajectory: cell.steps };
+}
+
+/** The per-pixel jumps (s, t) of the cells with sn / npr rules, each once. */
+function pixelJumpsOfCells(cells: readonly Cell[], setup: CaseSetup, msEps: number[]): PixelJump[] {
+  const jumps = new Map<string, PixelJump>();
+  for (const cell of cells) for (const j of pixelJumpsOf(nelboCellOf(cell, setup, msEps))) jumps.set(pixelJumpKey(j), j);
+  return [...jumps.values()];
 }
 
 function groupKey(caseId: string, method: string, K: number | string, g: MetricGroup): string {
@@ -134,9 +182,8 @@ function groupKey(caseId: string, method: string, K: number | string, g: MetricG
 
 function nllRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, stats: NllStats, msEps: number[], backend: string): ResultRow[] {
   const m = cell.method;
-  const rule = varianceRule(m.variance, { msEps, range: setup.range });
-  const process = m.sampler as ProcessName;
-  const bpd = toBitsPerDim(nelboFromStats(stats, { process, eta: m.eta, variance: rule, trajectory: cell.steps }), setup.d);
+  const nc = nelboCellOf(cell, setup, msEps);
+  const bpd = toBitsPerDim(nelboFromStats(stats, nc), setup.d);
   const base = { ...baseRow(e, c, setup, cell, backend, setup.test.name, 0), n: bpd.n };
   const rows: ResultRow[] = [
     { ...base, metric: 'bpd_total', value: bpd.total.mean, stderr: bpd.total.stderr },
@@ -144,8 +191,8 @@ function nllRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, s
     { ...base, metric: 'bpd_kl', value: bpd.klSum.mean, stderr: bpd.klSum.stderr },
     { ...base, metric: 'bpd_decoder', value: bpd.decoder.mean, stderr: bpd.decoder.stderr },
   ];
-  if (setup.exact) {
-    const ex = exactNelbo({ sch: setup.schedule, trajectory: cell.steps, process, eta: m.eta, variance: rule, ...setup.exact });
+  if (setup.exact && !isPixelRule(nc.variance)) {
+    const ex = exactNelbo({ sch: setup.schedule, trajectory: cell.steps, process: nc.process, eta: m.eta, variance: nc.variance, ...setup.exact });
     rows.push({ ...base, metric: 'bpd_total_exact', value: ex.total, stderr: '' });
   }
   return rows;
@@ -255,7 +302,7 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
     const cells = fidSkip ? withoutFid(shardCells) : shardCells;
     // resume per metric group: a group with the wrong number of rows was interrupted and is recomputed; rows of a
     // group this run does not measure (fid rows of an earlier run with Inception weights) are kept
-    const expected = new Map(shardCells.flatMap((cell) => cell.metrics.map((g) => [groupKey(c.id, cell.method.label, cell.K, g), rowsPerGroup(g, setup)] as const)));
+    const expected = new Map(shardCells.flatMap((cell) => cell.metrics.map((g) => [groupKey(c.id, cell.method.label, cell.K, g), rowsPerGroup(g, setup, cell)] as const)));
     const count = new Map<string, number>();
     for (const r of readRows(csvPath)) {
       const k = groupKey(String(r.case), String(r.method), r.K, groupOf(r.metric));
@@ -279,7 +326,9 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
         const ids = Array.from({ length: c.nll.images }, (_, i) => i);
         const steps = unionOfSteps(nllTodo);
         log(`[${c.id}] NLL: ${nllTodo.length} of ${cells.length} cells to run, ${steps.length} distinct timesteps, ${ids.length} images`);
-        stats = await nllStatsFor(c, setup, ids, steps, ctx);
+        const jumps = pixelJumpsOfCells(nllTodo, setup, ms.msEps);
+        if (jumps.length > 0) log(`[${c.id}] NLL: ${jumps.length} per-pixel jumps (sn / npr heads) evaluated in the same pass`);
+        stats = await nllStatsFor(c, setup, ids, steps, jumps, ctx);
       }
       let features: FidFeatures | null = null;
       if (todo.some((x) => x.need.includes('fid'))) {

@@ -1,5 +1,5 @@
 /**
- * npm run sample -- <checkpoint> [--sampler ddpm|ddim] [--variance small|large|analytic] [--K 100]
+ * npm run sample -- <checkpoint> [--sampler ddpm|ddim] [--variance small|large|analytic|sn|npr (heads checkpoints)] [--K 100]
  *                   [--trajectory even|quad] [--eta 0] [--clip-pixel 0|1|2] [--n 64] [--seed 1] [--ms-eps file] [--out grid.png]
  * Samples a trained model and writes a PNG grid.
  */
@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCli } from '../core/cli.js';
 import { BACKEND_CHOICES, initBackend } from '../core/backend.js';
-import { VARIANCE_NAMES } from '../core/variances.js';
+import { ALL_VARIANCE_NAMES } from '../core/variances.js';
 import { PROCESS_NAMES } from '../core/posterior.js';
 import { loadMsEps } from '../estimators/msEpsArtifact.js';
 import { writePngGrid } from '../core/image/pngGrid.js';
@@ -20,7 +20,7 @@ await runCli(yargs(hideBin(process.argv))
   .command('$0 <checkpoint>', 'sample a trained model into a PNG grid', (y) => y
     .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint directory or training run directory' })
     .option('sampler', { choices: PROCESS_NAMES, default: 'ddpm' as const })
-    .option('variance', { choices: VARIANCE_NAMES, default: 'small' as const })
+    .option('variance', { choices: ALL_VARIANCE_NAMES, default: 'small' as const })
     .option('K', { type: 'number', default: 100, describe: 'number of steps' })
     .option('trajectory', { choices: ['even', 'quad'] as const, default: 'even' as const })
     .option('eta', { type: 'number', default: 0 })

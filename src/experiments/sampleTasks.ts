@@ -8,7 +8,7 @@ import { loadNetwork } from '../core/train/checkpoint.js';
 import { makeSchedule } from '../core/schedule.js';
 import { evenTrajectory, quadTrajectory } from '../core/trajectory.js';
 import { sampleRows, samplerByName } from '../core/sampler.js';
-import { varianceRule } from '../core/variances.js';
+import { anyVarianceRule } from '../core/variances.js';
 import { NoiseSource } from '../core/rng.js';
 import { deal, forkTasks, undealRows } from '../core/parallel/forkTask.js';
 
@@ -35,7 +35,7 @@ export function sampleShare(job: SampleJob, progress: (done: number) => void = (
   try {
     const sch = makeSchedule(manifest.schedule.name, manifest.schedule.N);
     const trajectory = job.trajectory === 'quad' ? quadTrajectory(sch.N, job.K) : evenTrajectory(sch.N, job.K);
-    const variance = varianceRule(job.variance, { msEps: job.msEps, range: [-1, 1] });
+    const variance = anyVarianceRule(job.variance, { msEps: job.msEps, range: [-1, 1] });
     const values = sampleRows(samplerByName(job.sampler), {
       model: net, schedule: sch, trajectory, variance, range: [-1, 1], noise: new NoiseSource(job.seed), eta: job.eta, clipPixel: job.clipPixel,
     }, job.ids, job.batch, progress);

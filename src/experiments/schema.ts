@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { PROCESS_NAMES } from '../core/posterior.js';
-import { VARIANCE_NAMES } from '../core/variances.js';
+import { ALL_VARIANCE_NAMES } from '../core/variances.js';
 import { SCHEDULE_NAMES } from '../core/schedule.js';
 
 const positiveInt = z.number().int().positive();
@@ -91,7 +91,8 @@ export const methodSchema = z.strictObject({
   /** row label in the tables, e.g. "ET Analytic-DDPM" */
   label: z.string().min(1),
   sampler: z.enum(PROCESS_NAMES as [string, ...string[]]),
-  variance: z.enum(VARIANCE_NAMES as [string, ...string[]]),
+  /** small | large | analytic (scalar), or sn | npr (per pixel, from the model's variance heads) */
+  variance: z.enum(ALL_VARIANCE_NAMES as [string, ...string[]]),
   trajectory: trajectorySchema,
   eta: z.number().min(0).optional(),
   /** sampling-only clip of the tau_2 -> tau_1 jump (used by the fid metric, never by the NLL) */
@@ -111,6 +112,11 @@ export const caseSchema = z.strictObject({
     batchSize: positiveInt.default(500),
     /** artifact file name inside the output directory */
     file: z.string().optional(),
+    /**
+     * an msEps artifact of another run to reuse (e.g. results/analytic-dpm-mnist/ms_eps.json for heads on the same
+     * backbone): it must match this case's eps-network, data, M, estimator and seed, and is copied to the output
+     */
+    reuse: z.string().min(1).optional(),
     /** how the optimal trajectory treats estimates above 1: the official `_split`, or clamping to 1 */
     otBadTail: z.enum(['split', 'clamp']).default('split'),
     /** eps2 = E||eps_theta||^2/d (paper); residual = 1 - E||eps - eps_theta||^2/d (lower variance for accurate models) */
@@ -219,6 +225,12 @@ function checkSemantics(e: ExperimentSpec, file: string): void {
       }
     });
     c.sweep.methods.forEach((m, mi) => {
+      if ((m.variance === 'sn' || m.variance === 'npr') && m.metrics.includes('nll') && m.sampler !== 'ddpm') {
+        throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.metrics": the NLL of per-pixel variance "${m.variance}" is defined for sampler "ddpm" only (Extended-Analytic-DPM nelbo_dtdpm); use metrics ["fid"] for sampler "${m.sampler}"`);
+      }
+      if ((m.variance === 'sn' || m.variance === 'npr') && c.model.kind !== 'checkpoint') {
+        throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.variance": "${m.variance}" needs a checkpoint with variance heads (model kind "checkpoint" of a heads run, configs/mnist-heads.json); model kind "${c.model.kind}" has none`);
+      }
       if (Array.isArray(m.trajectory) && m.trajectory.some((n) => n > c.schedule.N)) {
         throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.trajectory": steps must be in 1..${c.schedule.N}`);
       }

@@ -6,7 +6,7 @@
  * and loading it with another backbone is an error.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind, HeadModel, HeadOutputs, Timesteps } from '../model.js';
+import type { EpsModel, HeadKind, HeadModel, HeadOutputs, Timesteps } from '../model.js';
 import { ParamStore } from './params.js';
 import { ConvVarianceHead, DenseVarianceHead, headPrefix, type HeadInputs, type HeadMode, type VarianceHead } from './varianceHead.js';
 import type { ApplyOptions, TrainableNet } from './network.js';
@@ -128,4 +128,9 @@ export function checkBackbone(net: TrainableNet, saved: BackboneRef | undefined,
     throw new Error(`${where}: the heads were trained on backbone weights with sha256 ${saved.weightsSha256}, but ${net.backboneRef.path} ` +
       `holds weights with sha256 ${net.backboneRef.weightsSha256}; point arch.config.backbone at the original checkpoint`);
   }
+}
+
+/** The eps-network behind a model: a heads network's backbone (msEps and eps_hat belong to it), else the model. */
+export function epsNetworkOf(model: EpsModel): EpsModel {
+  return model instanceof HeadedNet ? model.backbone : model;
 }
