@@ -8,10 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from './schedule.js';
-import { requireHeadModel, type DataRange, type EpsModel } from './model.js';
+import { requireHeadModel, type DataRange, type EpsModel, type HeadOutputs } from './model.js';
 import type { NoiseSource } from './rng.js';
-import { isPixelRule, type PixelVarianceRule, type VarianceRule } from './variances.js';
-import { pixelCov0, pixelSigma2 } from '../estimators/pixelVariance.js';
+import { headKindOf, isPixelRule, type PixelVarianceRule, type VarianceRule } from './variances.js';
+import { ruleCov0, pixelSigma2 } from '../estimators/pixelVariance.js';
 import { lambda2, reverseMean, type ProcessName, PROCESS_NAMES } from './posterior.js';
 import { predictX0 } from './predictX0.js';
 import { reversePairs } from './trajectory.js';
@@ -65,9 +65,9 @@ function clipThreshold(args: SampleArgs, s: number): number {
 }
 
 /** Per-pixel sigma^2 tensor of one jump from the head output, with the clipPixel rule (Extended-Analytic-DPM §2.4). */
-function pixelJumpVariance(args: SampleArgs, rule: PixelVarianceRule, s: number, t: number, lam2: number, eps: tf.Tensor, head: tf.Tensor): tf.Tensor {
+function pixelJumpVariance(args: SampleArgs, rule: PixelVarianceRule, s: number, t: number, lam2: number, eps: tf.Tensor, heads: HeadOutputs['heads']): tf.Tensor {
   return tf.tidy(() => {
-    const sigma2 = pixelSigma2(args.schedule, s, t, lam2, pixelCov0(rule.name, args.schedule, t, eps, head, rule.range));
+    const sigma2 = pixelSigma2(args.schedule, s, t, lam2, ruleCov0(rule, args.schedule, t, eps, heads));
     const threshold = clipThreshold(args, s);
     if (args.onStep) {
       const mean = (v: tf.Tensor) => tf.mean(v).dataSync()[0];
@@ -84,17 +84,18 @@ export function reverseLoop(process: ProcessName, args: SampleArgs): tf.Tensor {
   const { model, schedule: sch, noise, ids } = args;
   if (![0, 1, 2].includes(args.clipPixel ?? 0)) throw new Error(`clipPixel must be 0, 1 or 2, got ${args.clipPixel}`);
   const rule = args.variance;
-  const headModel = isPixelRule(rule) ? requireHeadModel(model, [rule.name]) : null;
+  const kind = isPixelRule(rule) ? headKindOf(rule) : null;
+  const headModel = kind ? requireHeadModel(model, [kind]) : null;
   let x = args.xT ? args.xT.clone() : noise.normal('xT', ids, model.shape);
   for (const [s, t] of reversePairs(args.trajectory)) {
     const next = tf.tidy(() => {
-      const { eps, heads } = headModel ? headModel.predictWithHeads(x, t) : { eps: model.predictEps(x, t), heads: {} };
+      const { eps, heads }: HeadOutputs = headModel ? headModel.predictWithHeads(x, t) : { eps: model.predictEps(x, t), heads: {} };
       const x0 = predictX0(sch, x, eps, t, args.range);
       if (s === 0) return x0;
       const lam2 = lambda2(sch, process, s, t, args.eta ?? 0);
       const mean = reverseMean(sch, process, s, t, lam2, x, x0, eps);
       if (isPixelRule(rule)) {
-        const sigma2 = pixelJumpVariance(args, rule, s, t, lam2, eps, heads[rule.name]!);
+        const sigma2 = pixelJumpVariance(args, rule, s, t, lam2, eps, heads);
         return tf.add(mean, tf.mul(noise.normal(`z:${t}`, ids, model.shape), tf.sqrt(sigma2)));
       }
       const info = jumpVariance({ ...args, variance: rule }, s, t, lam2);

@@ -8,6 +8,7 @@ import type { Schedule } from './schedule.js';
 import type { DataRange, HeadKind } from './model.js';
 import { betaTS } from './skip.js';
 import { analyticSigma2, cov0 } from '../estimators/analyticVariance.js';
+import { PIXEL_TABLE_NAMES, type PixelMoments, type PixelTableKind } from '../estimators/pixelMoments.js';
 
 export interface JumpContext {
   sch: Schedule;
@@ -58,10 +59,12 @@ export function varianceRule(name: string, inputs: VarianceInputs): VarianceRule
  * `npr` one predicting E[(eps - eps_hat)^2 | x_t]. The sampler and the NLL (DDPM type) evaluate them per jump.
  */
 export interface PixelVarianceRule {
-  readonly name: HeadKind;
+  readonly name: HeadKind | PixelTableKind;
   readonly perPixel: true;
   /** cov0 is clamped to [0, ((b-a)/2)^2] */
   readonly range: DataRange;
+  /** the per-timestep per-pixel tables of the unconditional rules (pixel-analytic, pixel-residual) */
+  readonly moments?: PixelMoments;
 }
 
 export const PIXEL_VARIANCE_NAMES: readonly HeadKind[] = ['sn', 'npr'];
@@ -71,6 +74,22 @@ export function pixelVarianceRule(name: string, range: DataRange): PixelVariance
     throw new Error(`unknown per-pixel variance rule "${name}"; allowed: ${PIXEL_VARIANCE_NAMES.join(', ')}`);
   }
   return { name: name as HeadKind, perPixel: true, range };
+}
+
+/**
+ * The unconditional per-pixel rules (src/estimators/pixelMoments.ts): cov0_i(t) from Monte Carlo tables of
+ * E[eps_theta^2] (pixel-analytic, perfect mean) or E[(eps - eps_theta)^2] (pixel-residual, imperfect mean).
+ */
+export function pixelTableRule(name: string, moments: PixelMoments, range: DataRange): PixelVarianceRule {
+  if (!(PIXEL_TABLE_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`unknown per-pixel table rule "${name}"; allowed: ${PIXEL_TABLE_NAMES.join(', ')}`);
+  }
+  return { name: name as PixelTableKind, perPixel: true, range, moments };
+}
+
+/** The head kind a per-pixel rule reads (null for the table rules, which need no head). */
+export function headKindOf(rule: PixelVarianceRule): HeadKind | null {
+  return rule.moments ? null : (rule.name as HeadKind);
 }
 
 export function isPixelRule(r: VarianceRule | PixelVarianceRule): r is PixelVarianceRule {

@@ -12,7 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../core/schedule.js';
-import type { DataRange, HeadKind } from '../core/model.js';
+import type { DataRange, HeadKind, HeadOutputs } from '../core/model.js';
+import type { PixelVarianceRule } from '../core/variances.js';
+import { tableCov0, type PixelTableKind } from './pixelMoments.js';
 import { gammaCoef } from '../core/posterior.js';
 import { rangeVarianceBound } from './analyticVariance.js';
 
@@ -30,4 +32,15 @@ export function pixelCov0(kind: HeadKind, sch: Schedule, t: number, epsHat: tf.T
 export function pixelSigma2(sch: Schedule, s: number, t: number, lam2: number, cov0: tf.Tensor): tf.Tensor {
   const g = gammaCoef(sch, s, t, lam2);
   return tf.tidy(() => tf.add(tf.mul(cov0, g * g), lam2));
+}
+
+/** cov0 of a per-pixel rule at x_t, shaped like eps_hat: from its head's output (sn, npr) or its table (pixel-*). */
+export function ruleCov0(rule: PixelVarianceRule, sch: Schedule, t: number, epsHat: tf.Tensor, heads: HeadOutputs['heads']): tf.Tensor {
+  if (rule.moments) {
+    const row = Float32Array.from(tableCov0(rule.name as PixelTableKind, sch, t, rule.moments, rule.range));
+    return tf.tidy(() => tf.broadcastTo(tf.tensor(row, epsHat.shape.slice(1)), epsHat.shape));
+  }
+  const head = heads[rule.name as HeadKind];
+  if (!head) throw new Error(`variance "${rule.name}": the model gave no ${rule.name.toUpperCase()} head output`);
+  return pixelCov0(rule.name as HeadKind, sch, t, epsHat, head, rule.range);
 }

@@ -10,10 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../schedule.js';
-import { requireHeadModel, type DataRange, type EpsModel } from '../model.js';
-import type { PixelVarianceRule } from '../variances.js';
+import { requireHeadModel, type DataRange, type EpsModel, type HeadKind, type HeadOutputs } from '../model.js';
+import { headKindOf, type PixelVarianceRule } from '../variances.js';
 import { lambda2, gammaCoef } from '../posterior.js';
-import { pixelCov0, pixelSigma2 } from '../../estimators/pixelVariance.js';
+import { ruleCov0, pixelSigma2 } from '../../estimators/pixelVariance.js';
 import { sampleDim } from '../model.js';
 import type { Dataset } from '../data/dataset.js';
 import type { NoiseSource } from '../rng.js';
@@ -75,11 +75,11 @@ export interface NllStatsOptions {
  * Per-image KL(q(x_s | x_t, x0) || p(x_s | x_t)) of a DDPM jump with per-pixel sigma^2 (official nelbo_dtdpm):
  * 0.5 sum_i [log(sigma_i^2 / lambda^2) + (lambda^2 + gamma^2 (x0 - x0c)_i^2) / sigma_i^2 - 1], lambda^2 = tildeBeta(s,t).
  */
-function pixelJumpKL(sch: Schedule, j: PixelJump, x0: tf.Tensor, x0c: tf.Tensor, eps: tf.Tensor, head: tf.Tensor, axes: number[]): tf.Tensor {
+function pixelJumpKL(sch: Schedule, j: PixelJump, x0: tf.Tensor, x0c: tf.Tensor, eps: tf.Tensor, heads: HeadOutputs['heads'], axes: number[]): tf.Tensor {
   return tf.tidy(() => {
     const lam2 = lambda2(sch, 'ddpm', j.s, j.t);
     const g2 = gammaCoef(sch, j.s, j.t, lam2) ** 2;
-    const sigma2 = pixelSigma2(sch, j.s, j.t, lam2, pixelCov0(j.rule.name, sch, j.t, eps, head, j.rule.range));
+    const sigma2 = pixelSigma2(sch, j.s, j.t, lam2, ruleCov0(j.rule, sch, j.t, eps, heads));
     const num = tf.add(tf.mul(tf.square(tf.sub(x0, x0c)), g2), lam2);
     const perPixel = tf.sub(tf.add(tf.log(tf.div(sigma2, lam2)), tf.div(num, sigma2)), 1);
     return tf.mul(tf.sum(perPixel, axes), 0.5);
@@ -97,7 +97,8 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
   const range = opts.range === undefined ? data.range : opts.range;
   const d = sampleDim(data.shape);
   const jumps = opts.pixelJumps ?? [];
-  const headModel = jumps.length > 0 ? requireHeadModel(model, [...new Set(jumps.map((j) => j.rule.name))], 'nll: variance') : null;
+  const kinds = [...new Set(jumps.map((j) => headKindOf(j.rule)).filter((k): k is HeadKind => k !== null))];
+  const headModel = kinds.length > 0 ? requireHeadModel(model, kinds, 'nll: variance') : null;
   const ts = [...new Set([...opts.timesteps, ...jumps.map((j) => j.t)].filter((t) => t >= 2))].sort((a, b) => a - b);
   ts.forEach((t) => {
     if (!Number.isInteger(t) || t > sch.N) throw new Error(`nll: timestep ${t} outside 1..${sch.N}`);
@@ -124,7 +125,7 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
         const x0 = data.rows(batchIds);
         const eps = noise.normal(`nll:${t}`, batchIds, data.shape);
         const xt = qSample(sch, x0, t, eps);
-        const { eps: epsHat, heads } = headModel && jumpsHere.length > 0 ? headModel.predictWithHeads(xt, t) : { eps: model.predictEps(xt, t), heads: {} };
+        const { eps: epsHat, heads }: HeadOutputs = headModel && jumpsHere.length > 0 ? headModel.predictWithHeads(xt, t) : { eps: model.predictEps(xt, t), heads: {} };
         const x0c = predictX0(sch, xt, epsHat, t, range);
         const axes = x0.shape.slice(1).map((_, a) => a + 1);
         if (t === 1) {
@@ -135,7 +136,7 @@ export function computeNllStats(opts: NllStatsOptions): NllStats {
         }
         const dx = tf.sub(x0, x0c);
         const de = tf.sub(eps, epsHat);
-        const kls = jumpsHere.map((j) => pixelJumpKL(sch, j, x0, x0c, epsHat, heads[j.rule.name]!, axes));
+        const kls = jumpsHere.map((j) => pixelJumpKL(sch, j, x0, x0c, epsHat, heads, axes));
         return tf.stack([tf.sum(tf.square(dx), axes), tf.sum(tf.square(de), axes), tf.sum(tf.mul(dx, de), axes), ...kls], 1);
       });
       const v = out.dataSync();
