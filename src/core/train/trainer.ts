@@ -228,14 +228,17 @@ export function saveState(state: TrainState, c: TrainConfig, data: Dataset): str
   return join(dir, name);
 }
 
-/** The shippable model: EMA weights only, as the `params` group of a checkpoint in <run>/model. */
-export function exportEma(state: TrainState, c: TrainConfig, data: Dataset): string {
+/**
+ * The shippable model: the EMA weights (default) or the raw weights (`weights: 'raw'`, e.g. when a short run's EMA
+ * still carries a visible share of the initial weights: decay^step), as the `params` group of <run>/model.
+ */
+export function exportEma(state: TrainState, c: TrainConfig, data: Dataset, weights: 'ema' | 'raw' = 'ema'): string {
   const out = join(runDir(c), 'model');
   writeCheckpoint(out, {
     arch: c.arch, schedule: c.schedule, timestepInput: 'n', step: state.step, seed: c.seed, ...backboneOf(state.net),
     data: { name: data.name, hash: data.hash }, ema: null, adam: null,
-    training: { ...c, exported: 'ema weights' } as unknown as Record<string, unknown>,
-  }, { params: state.ema.shadow });
+    training: { ...c, exported: `${weights} weights` } as unknown as Record<string, unknown>,
+  }, { params: weights === 'ema' ? state.ema.shadow : state.net.params });
   return out;
 }
 
