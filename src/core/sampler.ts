@@ -16,6 +16,7 @@ import { lambda2, reverseMean, type ProcessName, PROCESS_NAMES } from './posteri
 import { predictX0 } from './predictX0.js';
 import { reversePairs } from './trajectory.js';
 import { clipPixelThreshold } from '../estimators/analyticVariance.js';
+import { CONTINUOUS_SAMPLERS, CONTINUOUS_SAMPLER_NAMES, isContinuousSamplerName } from './sde/registry.js';
 
 export interface StepInfo {
   s: number;
@@ -131,10 +132,11 @@ export function sampleRows(sampler: Sampler, args: Omit<SampleArgs, 'ids'>, ids:
   return values;
 }
 
-/** Look up a sampler by name. */
+/** Look up a sampler by name: the discrete processes (ddpm, ddim) or a continuous-time SDE/ODE sampler (src/core/sde). */
 export function samplerByName(name: string): Sampler {
+  if (isContinuousSamplerName(name)) return CONTINUOUS_SAMPLERS[name];
   if (!(PROCESS_NAMES as readonly string[]).includes(name)) {
-    throw new Error(`unknown sampler "${name}"; allowed: ${PROCESS_NAMES.join(', ')}`);
+    throw new Error(`unknown sampler "${name}"; allowed: ${[...PROCESS_NAMES, ...CONTINUOUS_SAMPLER_NAMES].join(', ')}`);
   }
   return SAMPLERS[name as ProcessName];
 }
