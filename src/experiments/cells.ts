@@ -9,8 +9,8 @@ export interface Cell {
   K: number;
   trajectoryName: string;
   steps: number[];
-  /** what this cell measures: the method's metrics, less fid when K is outside the case's fid.K */
-  metrics: Array<'nll' | 'fid'>;
+  /** what this cell measures: the method's metrics, less fid (and accuracy, measured on the same samples) when K is outside the case's fid.K */
+  metrics: Array<'nll' | 'fid' | 'accuracy'>;
 }
 
 /** Concrete steps of a method's trajectory at K (explicit lists ignore K). */
@@ -22,9 +22,9 @@ export function trajectorySteps(m: MethodSpec, K: number, sch: Schedule, msEps: 
 }
 
 /** Metrics of a method at K: fid only at the case's fid.K (all K when fid.K is absent; explicit trajectories always). */
-export function cellMetrics(c: CaseSpec, m: MethodSpec, K: number): Array<'nll' | 'fid'> {
+export function cellMetrics(c: CaseSpec, m: MethodSpec, K: number): Array<'nll' | 'fid' | 'accuracy'> {
   const fidHere = !c.fid?.K || Array.isArray(m.trajectory) || c.fid.K.includes(K);
-  return m.metrics.filter((x) => x !== 'fid' || fidHere);
+  return m.metrics.filter((x) => x === 'nll' || fidHere);
 }
 
 export function expandCells(c: CaseSpec, sch: Schedule, msEps: ArrayLike<number>): Cell[] {

@@ -8,9 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CaseSpec } from './schema.js';
-import type { CaseSetup } from './caseSetup.js';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CaseSpec, MethodSpec } from './schema.js';
+import { buildCase, type CaseSetup } from './caseSetup.js';
 import type { Cell } from './cells.js';
 import { sampleCase, type CaseSampleShare } from './caseTasks.js';
 import { progressReporter } from './progress.js';
@@ -21,6 +22,12 @@ import { mnistFeatureStats, mnistReferenceStats } from '../estimators/fid/mnistF
 import { INCEPTION_ENV, inceptionAvailable, inceptionFeatureStats, inceptionFingerprint, inceptionPath, loadInception } from '../estimators/fid/inception.js';
 import { writePngGrid } from '../core/image/pngGrid.js';
 import { ArrayDataset, type Dataset } from '../core/data/dataset.js';
+import { guidedSampleRows } from '../core/guidance/guidedSampling.js';
+import { GUIDANCE_TRAINING } from '../core/guidance/guidanceSpec.js';
+import { targetAccuracy } from '../core/guidance/targetAccuracy.js';
+import { defaultMnistClassifier } from '../estimators/fid/mnistFid.js';
+import { anyVarianceRule } from '../core/variances.js';
+import { NoiseSource } from '../core/rng.js';
 
 /** Largest dimension for which raw coordinates serve as features. */
 const RAW_FEATURE_MAX_DIM = 512;
@@ -159,23 +166,77 @@ export async function fidFeatures(c: CaseSpec, setup: CaseSetup, opts: { outDir:
   return { reference: rawStats(ref), referenceLabel, stats: rawStats, info: { features: 'raw' }, dispose: () => {} };
 }
 
-/** Sample the cell (in this process or over workers) and return its FID against the reference statistics. */
-export async function fidOfCell(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps: number[], features: FidFeatures, ctx: FidContext): Promise<{ fid: number; n: number }> {
+/**
+ * Sample the cell (in this process or over workers; guided methods by guidedCellShare) and return its FID against the
+ * reference statistics (null when `features` is null) and, with ctx.accuracy, the guided class accuracy of the samples.
+ */
+export async function fidOfCell(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps: number[], features: FidFeatures | null, ctx: FidContext & { accuracy?: boolean }): Promise<{ fid: number | null; n: number; accuracy?: ReturnType<typeof targetAccuracy> }> {
   const fid = c.fid!;
   const ids = Array.from({ length: fid.samples }, (_, i) => i);
   const job = { method: cell.method, steps: cell.steps, msEps, batchSize: fid.batchSize };
   let values: Float32Array;
-  if (ctx.workers <= 1) {
+  if (cell.method.guidance && ctx.workers <= 1) {
+    values = guidedCellValues(c, setup, cell.method, cell.steps, msEps, ids, fid.batchSize, (d) => ctx.progress(d, ids.length));
+  } else if (ctx.workers <= 1) {
     values = sampleCase(setup, { ...job, ids }, (d) => ctx.progress(d, ids.length)).values;
   } else {
     const shares = deal(ids, ctx.workers);
     const parts = await forkTasks<{ values: Float32Array }>(
-      shares.map((sh) => ctx.task('caseSampleShare', { ...ctx.shareBase, ...job, timesteps: [], ids: sh })), (d) => ctx.progress(d, ids.length));
+      shares.map((sh) => guidedTask(ctx.task('caseSampleShare', { ...ctx.shareBase, ...job, timesteps: [], ids: sh }))), (d) => ctx.progress(d, ids.length));
     values = undealRows(ids, shares, parts.map((p) => p.values), setup.d);
   }
   const samples = new ArrayDataset('samples', setup.train.shape, values, setup.range, false);
   if (c.grid && setup.train.shape.length === 3) await writeCellGrid(c, cell, samples, Math.min(c.grid.n, ids.length), ctx.outDir);
-  return { fid: frechetDistanceStats(features.stats(samples), features.reference), n: ids.length };
+  const judge = ctx.accuracy ? defaultMnistClassifier() : null;
+  const accuracy = judge ? targetAccuracy((x) => judge.predict(x), (r) => samples.rows(r), ids, judge.config.numClasses) : undefined;
+  return { fid: features ? frechetDistanceStats(features.stats(samples), features.reference) : null, n: ids.length, accuracy };
+}
+
+/** Samples of a guided method (src/core/guidance), in this process; the noise streams are those of unguided cells. */
+function guidedCellValues(c: CaseSpec, setup: CaseSetup, m: MethodSpec, steps: number[], msEps: number[], ids: number[], batch: number, progress: (done: number) => void): Float32Array {
+  return guidedSampleRows({
+    model: setup.model, schedule: setup.schedule, trajectory: steps, variance: anyVarianceRule(m.variance, { msEps, range: setup.range }),
+    range: setup.range, noise: new NoiseSource(setup.seeds.sample), eta: m.eta, clipPixel: m.clipPixel ?? 0, sampler: m.sampler,
+    guidance: m.guidance!, where: `case ${c.id}, method "${m.label}": field "guidance"`,
+  }, ids, batch, progress).values;
+}
+
+export const FID_CELL_MODULE = fileURLToPath(import.meta.url);
+
+/** A sampling task of a guided method runs guidedCellShare of this module instead of caseSampleShare. */
+function guidedTask(req: TaskRequest): TaskRequest {
+  const share = req.args as CaseSampleShare;
+  return share.method.guidance ? { ...req, module: FID_CELL_MODULE, fn: 'guidedCellShare' } : req;
+}
+
+/** Worker task: guided samples of share.ids, with the case rebuilt from its spec and root seed. */
+export async function guidedCellShare(share: CaseSampleShare, progress: (done: number) => void = () => {}): Promise<{ values: Float32Array }> {
+  const setup = await buildCase(share.case, share.rootSeed);
+  if (setup.train.hash !== share.trainHash || setup.test.hash !== share.testHash) throw new Error(`worker rebuilt different data for case ${share.case.id} (hash mismatch)`);
+  return { values: guidedCellValues(share.case, setup, share.method, share.steps, share.msEps, share.ids!, share.batchSize, progress) };
+}
+
+/**
+ * Why the guided methods of case `ci` cannot run: a checkpoint they need (the classifier of classifier guidance, the
+ * class-conditional model of classifier-free guidance) is missing; the message names the field and the training
+ * command. Null when every checkpoint exists.
+ */
+export function guidanceCheckpointProblem(c: CaseSpec, ci: number): string | null {
+  for (const [mi, m] of c.sweep.methods.entries()) {
+    const g = m.guidance;
+    if (!g) continue;
+    const t = GUIDANCE_TRAINING[g.kind];
+    if (g.kind === 'cfg' && c.model.kind !== 'checkpoint') {
+      return `case ${c.id}: field "cases.${ci}.model.kind": method "${m.label}" uses classifier-free guidance, which needs ${t.what} as a checkpoint (model kind "checkpoint", e.g. from ${t.config}); got "${c.model.kind}"`;
+    }
+    const [field, path] = g.kind === 'classifier' ? [`cases.${ci}.sweep.methods.${mi}.guidance.classifier`, g.classifier] : [`cases.${ci}.model.path`, (c.model as { path: string }).path];
+    if (!existsSync(path)) {
+      return `case ${c.id}: field "${field}": checkpoint ${resolve(path)} does not exist. It is ${t.what}: train it with ` +
+        `\`npm run train -- ${t.config}\` (re-run the command to resume), copy ${t.run}/model to ${path} or point the field at it with ` +
+        `--set ${field}=DIR (see docs/guidance.md)`;
+    }
+  }
+  return null;
 }
 
 /** grids/<case>/<method slug>-K<K>.png: the first n samples of a cell (sample i = noise streams of id i). */
@@ -200,7 +261,8 @@ async function writeCellGrid(c: CaseSpec, cell: Cell, samples: Dataset, n: numbe
  */
 export async function redrawCellGrid(c: CaseSpec, setup: CaseSetup, cell: Cell, msEps: number[], n: number, batchSize: number, outDir: string): Promise<string> {
   const ids = Array.from({ length: n }, (_, i) => i);
-  const { values } = sampleCase(setup, { method: cell.method, steps: cell.steps, msEps, batchSize, ids });
+  const { values } = cell.method.guidance ? { values: guidedCellValues(c, setup, cell.method, cell.steps, msEps, ids, batchSize, () => {}) }
+    : sampleCase(setup, { method: cell.method, steps: cell.steps, msEps, batchSize, ids });
   return writeCellGrid(c, cell, new ArrayDataset('samples', setup.train.shape, values, setup.range, false), n, outDir);
 }
 

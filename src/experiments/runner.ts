@@ -12,7 +12,8 @@ import { appendRows, readRows, rewriteRows, type ResultRow } from './resultsCsv.
 import { markdownTable } from './report.js';
 import { runMeta } from './meta.js';
 import { writeReportPlots } from './plots/writeSvg.js';
-import { featureSpace, fidFeatures, fidOfCell, fidSkipReason, redrawCellGrid, withoutFid, type FidContext, type FidFeatures } from './fidCell.js';
+import { featureSpace, fidFeatures, fidOfCell, fidSkipReason, guidanceCheckpointProblem, redrawCellGrid, withoutFid, type FidContext, type FidFeatures } from './fidCell.js';
+import { guidanceReport } from './plots/accuracyVsFid.js';
 import { deal, forkTasks, type TaskRequest } from '../core/parallel/forkTask.js';
 import { CASE_TASKS_MODULE, type CaseShare, type msEpsShare, type nllStatsShare } from './caseTasks.js';
 import { progressReporter, formatSeconds } from './progress.js';
@@ -149,9 +150,9 @@ function baseRow(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, b
   };
 }
 
-/** A cell's rows come in groups that are written and resumed independently: nll (its components) and fid. */
-type MetricGroup = 'nll' | 'fid';
-const groupOf = (metric: unknown): MetricGroup => (metric === 'fid' ? 'fid' : 'nll');
+/** A cell's rows come in groups that are written and resumed independently: nll (its components), fid and accuracy. */
+type MetricGroup = 'nll' | 'fid' | 'accuracy';
+const groupOf = (metric: unknown): MetricGroup => (metric === 'fid' ? 'fid' : metric === 'accuracy' ? 'accuracy' : 'nll');
 
 /** Rows a complete group has: the 4 NLL components (+ the closed form for exact models), or 1 fid row. */
 function rowsPerGroup(g: MetricGroup, setup: CaseSetup, cell: Cell): number {
@@ -211,6 +212,11 @@ function caseReport(c: CaseSpec, rows: readonly ResultRow[], msEps: MsEpsArtifac
     parts.push('', `FID (${space}) of ${fid.n} samples against the ${c.fid?.reference ?? 'train'} split (lowest per K in bold):`, '',
       markdownTable(rows, { metric: 'fid', digits: 3, boldMin: true }));
   }
+  const acc = rows.find((r) => r.metric === 'accuracy');
+  if (acc) {
+    parts.push('', `Guided class accuracy of ${acc.n} samples (sample i targets digit i mod 10; judged by the shipped MNIST classifier), ± binomial standard error:`, '',
+      markdownTable(rows, { metric: 'accuracy', digits: 3, withStderr: true }));
+  }
   if (rows.some((r) => r.metric === 'bpd_total_exact')) {
     parts.push('', 'Closed-form expected NLL of the same cells (exact posterior variance by quadrature, same σ² as above):', '',
       markdownTable(rows, { metric: 'bpd_total_exact', digits: 4, boldMin: true }));
@@ -261,6 +267,7 @@ export async function writeReport(e: ExperimentSpec, outDir: string): Promise<vo
     const plots = ['bpd_total', 'bpd_total_exact', 'fid'].filter((m) => caseRows.some((r) => r.metric === m));
     parts.push(plots.map((m) => `![${m} against K](plot-${c.id}-${m}.svg)`).join(' '), `![msEps](ms_eps-${c.id}.svg)`, '');
   }
+  parts.push(...await guidanceReport(e, rows, outDir));
   writeFileSync(join(outDir, 'results.md'), parts.join('\n'));
   await writeReportPlots(outDir, rows, artifacts);
 }
@@ -279,6 +286,9 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
   const meta: Record<string, unknown> = runMeta(opts.backend, { experiment: e.name, file: opts.file, seed: e.seed, shard, cases: {} });
   let globalIndex = 0;
   const warned = new Set<string>();
+  // every checkpoint guided methods need, before any case runs
+  const guidanceProblems = e.cases.map((c, ci) => guidanceCheckpointProblem(c, ci)).filter((p) => p !== null);
+  if (guidanceProblems.length > 0) throw new Error(guidanceProblems.join('\n'));
   for (const [ci, c] of e.cases.entries()) {
     const t0 = Date.now();
     const setup = await buildCase(c, e.seed);
@@ -339,14 +349,19 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
       try {
         for (const { cell, need } of todo) {
           const rows = stats && need.includes('nll') ? nllRows(e, c, setup, cell, stats, ms.msEps, opts.backend) : [];
-          if (features && need.includes('fid')) {
+          const wantFid = features !== null && need.includes('fid');
+          if (wantFid || need.includes('accuracy')) {
             const t1 = Date.now();
-            const r = await fidOfCell(c, setup, cell, ms.msEps, features, {
+            const r = await fidOfCell(c, setup, cell, ms.msEps, wantFid ? features : null, {
               workers: ctx.workers, outDir: opts.outDir, shareBase: ctx.share(setup), task: ctx.task as FidContext['task'],
               progress: progressReporter(`[${c.id}] ${cell.method.label} K=${cell.K} samples`, 5000, (m) => log(m.trimEnd())),
+              accuracy: need.includes('accuracy'),
             });
-            rows.push({ ...baseRow(e, c, setup, cell, opts.backend, features.referenceLabel, cell.method.clipPixel ?? 0), metric: 'fid', value: r.fid, stderr: '', n: r.n });
-            log(`[${c.id}] ${cell.method.label} K=${cell.K}: fid ${r.fid.toFixed(3)} (${formatSeconds((Date.now() - t1) / 1000)})`);
+            if (r.fid !== null) rows.push({ ...baseRow(e, c, setup, cell, opts.backend, features!.referenceLabel, cell.method.clipPixel ?? 0), metric: 'fid', value: r.fid, stderr: '', n: r.n });
+            if (r.accuracy) {
+              rows.push({ ...baseRow(e, c, setup, cell, opts.backend, 'target class (id mod 10) by the shipped MNIST classifier', cell.method.clipPixel ?? 0), metric: 'accuracy', value: r.accuracy.accuracy, stderr: r.accuracy.stderr, n: r.accuracy.n });
+            }
+            log(`[${c.id}] ${cell.method.label} K=${cell.K}:${r.fid !== null ? ` fid ${r.fid.toFixed(3)}` : ''}${r.accuracy ? ` accuracy ${r.accuracy.accuracy.toFixed(3)}` : ''} (${formatSeconds((Date.now() - t1) / 1000)})`);
           }
           appendRows(csvPath, rows);
         }

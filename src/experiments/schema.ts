@@ -87,6 +87,16 @@ export function isFileData(d: DataSpec): d is Extract<DataSpec, { kind: 'mnist' 
 
 export const trajectorySchema = z.union([z.enum(['even', 'optimal', 'quad']), z.array(positiveInt).min(1)]);
 
+/**
+ * Guidance of a method's samples (src/core/guidance): classifier guidance with scale gamma on the case's model, using
+ * a noise-aware classifier checkpoint, or classifier-free guidance with weight w on the case's class-conditional UNet.
+ * Sample id i targets class i mod numClasses.
+ */
+export const guidanceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('classifier'), classifier: z.string().min(1), scale: z.number().min(0) }),
+  z.strictObject({ kind: z.literal('cfg'), w: z.number().min(0) }),
+]);
+
 export const methodSchema = z.strictObject({
   /** row label in the tables, e.g. "ET Analytic-DDPM" */
   label: z.string().min(1),
@@ -98,7 +108,9 @@ export const methodSchema = z.strictObject({
   /** sampling-only clip of the tau_2 -> tau_1 jump (used by the fid metric, never by the NLL) */
   clipPixel: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
   /** what the cell measures: nll (bits/dim on test data) and/or fid (samples against a data split) */
-  metrics: z.array(z.enum(['nll', 'fid'])).min(1).default(['nll']),
+  metrics: z.array(z.enum(['nll', 'fid', 'accuracy'])).min(1).default(['nll']),
+  /** guided sampling (metrics fid / accuracy only); accuracy = share of samples the shipped MNIST classifier puts in their target class */
+  guidance: guidanceSchema.optional(),
 });
 
 export const caseSchema = z.strictObject({
@@ -225,6 +237,12 @@ function checkSemantics(e: ExperimentSpec, file: string): void {
       }
     });
     c.sweep.methods.forEach((m, mi) => {
+      if (m.guidance && m.metrics.includes('nll')) {
+        throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.metrics": a guided method measures samples only; use metrics "fid" and/or "accuracy", not "nll"`);
+      }
+      if (m.metrics.includes('accuracy') && c.data.kind !== 'mnist') {
+        throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.metrics": "accuracy" is judged by the shipped MNIST classifier and needs data kind "mnist" (got "${c.data.kind}")`);
+      }
       if ((m.variance === 'sn' || m.variance === 'npr') && m.metrics.includes('nll') && m.sampler !== 'ddpm') {
         throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.metrics": the NLL of per-pixel variance "${m.variance}" is defined for sampler "ddpm" only (Extended-Analytic-DPM nelbo_dtdpm); use metrics ["fid"] for sampler "${m.sampler}"`);
       }
@@ -242,8 +260,8 @@ function checkSemantics(e: ExperimentSpec, file: string): void {
     if (c.nll.images > size.test) {
       throw new Error(`${file}: field "cases.${ci}.nll.images": ${c.nll.images} exceeds the ${size.test} test rows`);
     }
-    if (c.sweep.methods.some((m) => m.metrics.includes('fid')) && !c.fid) {
-      throw new Error(`${file}: field "cases.${ci}.fid": required by the methods with metric "fid" ({"samples": 1000})`);
+    if (c.sweep.methods.some((m) => m.metrics.includes('fid') || m.metrics.includes('accuracy')) && !c.fid) {
+      throw new Error(`${file}: field "cases.${ci}.fid": required by the methods with metric "fid" or "accuracy" ({"samples": 1000})`);
     }
     c.fid?.K?.forEach((K, ki) => {
       if (!c.sweep.K.includes(K)) {

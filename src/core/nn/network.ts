@@ -6,6 +6,7 @@ import { createMlp, type MlpConfig } from './mlp.js';
 import { createHeadedNet, type HeadsConfig } from './headedNet.js';
 import { createImportedNetwork, IMPORTED_ARCH_KINDS, type ImportedArchSpec } from './imported/importedArch.js';
 import type { TimestepInput } from './imported/timestepInput.js';
+import { createNoisyClassifier, type NoisyClassifierConfig } from './noisyClassifier.js';
 
 export interface ApplyOptions {
   training: boolean;
@@ -25,15 +26,18 @@ export interface TrainableNet extends EpsModel {
 
 /**
  * unet / mlp: eps-networks; heads: variance heads on a frozen eps-network checkpoint (Extended-Analytic-DPM);
- * ddpm-unet / iddpm-unet: published PyTorch layouts imported with `npm run import` (inference only)
+ * ddpm-unet / iddpm-unet: published PyTorch layouts imported with `npm run import` (inference only);
+ * noisy-classifier: p(y | x_t, t) for classifier guidance (Dhariwal & Nichol 2021), its apply gives logits
  */
-export type ArchSpec = { kind: 'unet'; config: UNetConfig } | { kind: 'mlp'; config: MlpConfig } | { kind: 'heads'; config: HeadsConfig } | ImportedArchSpec;
-export const ARCH_KINDS = ['unet', 'mlp', 'heads', ...IMPORTED_ARCH_KINDS] as const;
+export type ArchSpec = { kind: 'unet'; config: UNetConfig } | { kind: 'mlp'; config: MlpConfig } | { kind: 'heads'; config: HeadsConfig } | ImportedArchSpec
+  | { kind: 'noisy-classifier'; config: NoisyClassifierConfig };
+export const ARCH_KINDS = ['unet', 'mlp', 'heads', ...IMPORTED_ARCH_KINDS, 'noisy-classifier'] as const;
 
 export function createNetwork(arch: ArchSpec, seed: number): TrainableNet {
   if (arch.kind === 'unet') return createUNet(arch.config, seed);
   if (arch.kind === 'mlp') return createMlp(arch.config, seed) as unknown as TrainableNet;
   if (arch.kind === 'heads') return createHeadedNet(arch.config, seed);
   if (arch.kind === 'ddpm-unet' || arch.kind === 'iddpm-unet') return createImportedNetwork(arch);
+  if (arch.kind === 'noisy-classifier') return createNoisyClassifier(arch.config, seed);
   throw new Error(`unknown architecture "${(arch as { kind: string }).kind}"; allowed: ${ARCH_KINDS.join(', ')}`);
 }

@@ -28,6 +28,12 @@ const headsConfig = z.strictObject({
   backboneDropout: z.boolean().default(true),
 });
 
+/** A noise-aware classifier p(y | x_t, t) for classifier guidance (src/core/nn/noisyClassifier.ts). */
+const noisyClassifierConfig = z.discriminatedUnion('body', [
+  z.strictObject({ body: z.literal('conv'), imageSize: posInt, inChannels: posInt, channels: z.array(posInt).min(1), numClasses: z.number().int().min(2), timeEmbDim: posInt }),
+  z.strictObject({ body: z.literal('mlp'), dim: posInt, hidden: posInt, depth: posInt, numClasses: z.number().int().min(2), timeEmbDim: posInt }),
+]);
+
 export const trainConfigSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9-]+$/, 'use lower-case letters, digits and dashes'),
   seed: posInt,
@@ -41,6 +47,7 @@ export const trainConfigSchema = z.strictObject({
     z.strictObject({ kind: z.literal('unet'), config: unetConfig }),
     z.strictObject({ kind: z.literal('mlp'), config: mlpConfig }),
     z.strictObject({ kind: z.literal('heads'), config: headsConfig }),
+    z.strictObject({ kind: z.literal('noisy-classifier'), config: noisyClassifierConfig }),
   ]),
   schedule: z.strictObject({ name: z.enum(SCHEDULE_NAMES as [string, ...string[]]), N: z.number().int().min(2) }),
   train: z.strictObject({

@@ -23,6 +23,8 @@ import type { TrainConfig } from './config.js';
 import { DataParallel, shardSizes } from './dataParallel.js';
 import { HeadedNet, checkBackbone } from '../nn/headedNet.js';
 import { headLossAndGrads } from './headLoss.js';
+import { NoisyClassifierNet } from '../nn/noisyClassifier.js';
+import { classifierLabels, classifierLossAndGrads } from './classifierLoss.js';
 
 export interface TrainState {
   net: TrainableNet;
@@ -103,6 +105,7 @@ export function batchInputs(step: number, c: TrainConfig, sch: Schedule, data: D
  */
 export function lossAndGrads(net: TrainableNet, b: BatchInputs): { loss: number; grads: Record<string, tf.Tensor> } {
   if (net instanceof HeadedNet) return headLossAndGrads(net, b);
+  if (net instanceof NoisyClassifierNet) return classifierLossAndGrads(net, b);
   const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
     const out = net.apply(b.xt, b.ts, { training: true, dropoutSeed: b.dropoutSeed, labels: b.labels });
     return tf.mean(tf.square(tf.sub(b.eps, out))) as tf.Scalar;
@@ -146,6 +149,7 @@ export async function trainStepParallel(state: TrainState, c: TrainConfig, sch: 
 
 /** Labels for class-conditional nets, with the null class substituted with probability classDropout. */
 function trainingLabels(data: Dataset, idx: number[], c: TrainConfig, step: number): number[] | undefined {
+  if (c.arch.kind === 'noisy-classifier') return classifierLabels(data, idx, c.arch.config.numClasses, c.name);
   const classes = c.arch.kind === 'unet' ? c.arch.config.numClasses : null;
   if (!classes) return undefined;
   const labels = (data as LabeledDataset).labels;
