@@ -10,7 +10,7 @@ export interface Cell {
   trajectoryName: string;
   steps: number[];
   /** what this cell measures: the method's metrics, less fid (and accuracy, measured on the same samples) when K is outside the case's fid.K */
-  metrics: Array<'nll' | 'fid' | 'accuracy'>;
+  metrics: Array<'nll' | 'fid' | 'accuracy' | 'ode-nll'>;
 }
 
 /** Concrete steps of a method's trajectory at K (explicit lists ignore K). */
@@ -21,10 +21,11 @@ export function trajectorySteps(m: MethodSpec, K: number, sch: Schedule, msEps: 
   return optimalTrajectory(sch, msEps, K, badTail).steps;
 }
 
-/** Metrics of a method at K: fid only at the case's fid.K (all K when fid.K is absent; explicit trajectories always). */
-export function cellMetrics(c: CaseSpec, m: MethodSpec, K: number): Array<'nll' | 'fid' | 'accuracy'> {
+/** Metrics of a method at K: fid and accuracy only at the case's fid.K (all K when fid.K is absent; explicit trajectories always), ode-nll once. */
+export function cellMetrics(c: CaseSpec, m: MethodSpec, K: number): Array<'nll' | 'fid' | 'accuracy' | 'ode-nll'> {
   const fidHere = !c.fid?.K || Array.isArray(m.trajectory) || c.fid.K.includes(K);
-  return m.metrics.filter((x) => x === 'nll' || fidHere);
+  // the ODE likelihood does not depend on K: once per method, at the sweep's first K
+  return m.metrics.filter((x) => x === 'nll' || (x === 'ode-nll' ? K === c.sweep.K[0] || Array.isArray(m.trajectory) : fidHere));
 }
 
 export function expandCells(c: CaseSpec, sch: Schedule, msEps: ArrayLike<number>): Cell[] {

@@ -14,6 +14,7 @@ import { runMeta } from './meta.js';
 import { writeReportPlots } from './plots/writeSvg.js';
 import { featureSpace, fidFeatures, fidOfCell, fidSkipReason, guidanceCheckpointProblem, redrawCellGrid, withoutFid, type FidContext, type FidFeatures } from './fidCell.js';
 import { guidanceReport } from './plots/accuracyVsFid.js';
+import { odeNllOfCase } from './odeNllCell.js';
 import { deal, forkTasks, type TaskRequest } from '../core/parallel/forkTask.js';
 import { CASE_TASKS_MODULE, type CaseShare, type msEpsShare, type nllStatsShare } from './caseTasks.js';
 import { progressReporter, formatSeconds } from './progress.js';
@@ -151,12 +152,14 @@ function baseRow(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, b
 }
 
 /** A cell's rows come in groups that are written and resumed independently: nll (its components), fid and accuracy. */
-type MetricGroup = 'nll' | 'fid' | 'accuracy';
-const groupOf = (metric: unknown): MetricGroup => (metric === 'fid' ? 'fid' : metric === 'accuracy' ? 'accuracy' : 'nll');
+type MetricGroup = 'nll' | 'fid' | 'accuracy' | 'ode-nll';
+const ODE_NLL_METRICS = ['bpd_ode', 'nfe_ode'];
+const groupOf = (metric: unknown): MetricGroup =>
+  (metric === 'fid' ? 'fid' : metric === 'accuracy' ? 'accuracy' : ODE_NLL_METRICS.includes(String(metric)) ? 'ode-nll' : 'nll');
 
 /** Rows a complete group has: the 4 NLL components (+ the closed form for exact models), or 1 fid row. */
 function rowsPerGroup(g: MetricGroup, setup: CaseSetup, cell: Cell): number {
-  return g === 'nll' ? (hasExactRow(setup, cell) ? 5 : 4) : 1;
+  return g === 'nll' ? (hasExactRow(setup, cell) ? 5 : 4) : g === 'ode-nll' ? ODE_NLL_METRICS.length : 1;
 }
 
 /** The closed-form NLL row exists for exact models with scalar variance rules. */
@@ -199,6 +202,18 @@ function nllRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, s
   return rows;
 }
 
+/** The ode-nll rows of a cell: bpd_ode (mean ± standard error over images) and nfe_ode (solver evaluations per batch). */
+function odeNllRows(e: ExperimentSpec, c: CaseSpec, setup: CaseSetup, cell: Cell, backend: string, log: (m: string) => void): ResultRow[] {
+  const t0 = Date.now();
+  const r = odeNllOfCase(c, setup, progressReporter(`[${c.id}] ${cell.method.label}: ODE likelihood (images)`, 5000, (m) => log(m.trimEnd())));
+  log(`[${c.id}] ${cell.method.label}: ODE likelihood ${r.bpd.mean.toFixed(4)} ± ${r.bpd.stderr.toFixed(4)} bits/dim, ${r.nfe.toFixed(0)} evaluations per batch (${formatSeconds((Date.now() - t0) / 1000)})`);
+  const base = baseRow(e, c, setup, cell, backend, setup.test.name, 0);
+  return [
+    { ...base, metric: 'bpd_ode', value: r.bpd.mean, stderr: r.bpd.stderr, n: r.bpd.n },
+    { ...base, metric: 'nfe_ode', value: r.nfe, stderr: '', n: r.bpd.n },
+  ];
+}
+
 function caseReport(c: CaseSpec, rows: readonly ResultRow[], msEps: MsEpsArtifact): string {
   const parts = [`## ${c.title}`];
   const nll = rows.find((r) => r.metric === 'bpd_total');
@@ -211,6 +226,11 @@ function caseReport(c: CaseSpec, rows: readonly ResultRow[], msEps: MsEpsArtifac
     const space = featureSpace(c);
     parts.push('', `FID (${space}) of ${fid.n} samples against the ${c.fid?.reference ?? 'train'} split (lowest per K in bold):`, '',
       markdownTable(rows, { metric: 'fid', digits: 3, boldMin: true }));
+  }
+  const ode = rows.find((r) => r.metric === 'bpd_ode');
+  if (ode) {
+    parts.push('', `Likelihood by the probability-flow ODE (bits/dim; uniform dequantisation for 8-bit data) on ${ode.n} test images, mean ± standard error, and the RK45 evaluations per batch:`, '',
+      markdownTable(rows, { metric: 'bpd_ode', digits: 4, withStderr: true }), '', markdownTable(rows, { metric: 'nfe_ode', digits: 0 }));
   }
   const acc = rows.find((r) => r.metric === 'accuracy');
   if (acc) {
@@ -349,6 +369,7 @@ export async function runExperiment(e: ExperimentSpec, opts: RunOptions): Promis
       try {
         for (const { cell, need } of todo) {
           const rows = stats && need.includes('nll') ? nllRows(e, c, setup, cell, stats, ms.msEps, opts.backend) : [];
+          if (need.includes('ode-nll')) rows.push(...odeNllRows(e, c, setup, cell, opts.backend, log));
           const wantFid = features !== null && need.includes('fid');
           if (wantFid || need.includes('accuracy')) {
             const t1 = Date.now();

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { PROCESS_NAMES } from '../core/posterior.js';
+import { CONTINUOUS_SAMPLER_NAMES } from '../core/sde/registry.js';
 import { ALL_VARIANCE_NAMES } from '../core/variances.js';
 import { SCHEDULE_NAMES } from '../core/schedule.js';
 
@@ -100,15 +101,19 @@ export const guidanceSchema = z.discriminatedUnion('kind', [
 export const methodSchema = z.strictObject({
   /** row label in the tables, e.g. "ET Analytic-DDPM" */
   label: z.string().min(1),
-  sampler: z.enum(PROCESS_NAMES as [string, ...string[]]),
-  /** small | large | analytic (scalar), or sn | npr (per pixel, from the model's variance heads) */
+  /** ddpm | ddim (discrete, with a variance rule), or a continuous-time sampler of src/core/sde (sde-em, sde-pc, ode-heun, ode-rk45, sde-lambda with eta = lambda) */
+  sampler: z.enum([...PROCESS_NAMES, ...CONTINUOUS_SAMPLER_NAMES] as [string, ...string[]]),
+  /** small | large | analytic (scalar), or sn | npr (per pixel, from the model's variance heads); "small" for continuous samplers, which have no variance rule */
   variance: z.enum(ALL_VARIANCE_NAMES as [string, ...string[]]),
   trajectory: trajectorySchema,
   eta: z.number().min(0).optional(),
   /** sampling-only clip of the tau_2 -> tau_1 jump (used by the fid metric, never by the NLL) */
   clipPixel: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
-  /** what the cell measures: nll (bits/dim on test data) and/or fid (samples against a data split) */
-  metrics: z.array(z.enum(['nll', 'fid', 'accuracy'])).min(1).default(['nll']),
+  /**
+   * what the cell measures: nll (the discrete ELBO in bits/dim on test data; ddpm/ddim), fid (samples against a data
+   * split), accuracy (guided samples), ode-nll (the likelihood by the probability-flow ODE; sampler ode-rk45)
+   */
+  metrics: z.array(z.enum(['nll', 'fid', 'accuracy', 'ode-nll'])).min(1).default(['nll']),
   /** guided sampling (metrics fid / accuracy only); accuracy = share of samples the shipped MNIST classifier puts in their target class */
   guidance: guidanceSchema.optional(),
 });
@@ -135,6 +140,8 @@ export const caseSchema = z.strictObject({
     estimator: z.enum(['eps2', 'residual']).default('eps2'),
   }),
   nll: z.strictObject({ images: positiveInt, batchSize: positiveInt.default(250) }),
+  /** the ode-nll metric: Hutchinson probes per image and the RK45 tolerances (same test images as nll) */
+  odeNll: z.strictObject({ probes: positiveInt.default(1), rtol: z.number().positive().default(1e-5), atol: z.number().positive().default(1e-5) }).optional(),
   /**
    * Frechet distance of samples to a data split: CIFAR-10 in InceptionV3 pool features (pytorch-fid), MNIST in the
    * shipped classifier's features, toy data in raw coordinates
@@ -237,6 +244,20 @@ function checkSemantics(e: ExperimentSpec, file: string): void {
       }
     });
     c.sweep.methods.forEach((m, mi) => {
+      const continuous = (CONTINUOUS_SAMPLER_NAMES as readonly string[]).includes(m.sampler);
+      const where = `${file}: field "cases.${ci}.sweep.methods.${mi}`;
+      if (continuous && m.metrics.includes('nll')) {
+        throw new Error(`${where}.metrics": "nll" is the discrete ELBO of samplers ddpm / ddim; a continuous sampler ("${m.sampler}") measures "fid", or "ode-nll" with sampler "ode-rk45"`);
+      }
+      if (m.metrics.includes('ode-nll') && m.sampler !== 'ode-rk45') {
+        throw new Error(`${where}.metrics": "ode-nll" (the probability-flow ODE likelihood) needs sampler "ode-rk45", got "${m.sampler}"`);
+      }
+      if (continuous && m.variance !== 'small') {
+        throw new Error(`${where}.variance": continuous samplers have no variance rule; set "small" (got "${m.variance}")`);
+      }
+      if (m.sampler === 'sde-lambda' && (m.eta ?? 1) > 1) {
+        throw new Error(`${where}.eta": for sampler "sde-lambda", eta is the noise scale lambda in [0, 1] (0 = the ODE, 1 = the reverse SDE), got ${m.eta}`);
+      }
       if (m.guidance && m.metrics.includes('nll')) {
         throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.metrics": a guided method measures samples only; use metrics "fid" and/or "accuracy", not "nll"`);
       }
