@@ -8,20 +8,16 @@ import type { Dataset } from '../data/dataset.js';
 import type { LabeledDataset } from '../data/labeled.js';
 import type { NoisyClassifierNet } from '../nn/noisyClassifier.js';
 import type { BatchInputs } from './trainer.js';
+import { namedGrads } from './namedGrads.js';
 
 /** Mean cross-entropy of the batch and the gradients of the classifier's parameters by name. */
 export function classifierLossAndGrads(net: NoisyClassifierNet, b: BatchInputs): { loss: number; grads: Record<string, tf.Tensor> } {
   if (!b.labels) throw new Error(`${net.name}: the training batch has no labels (a noise-aware classifier needs a labelled data set)`);
   const labels = b.labels;
-  const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+  return namedGrads(net.params, () => {
     const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), net.numClasses).toFloat();
     return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(net.logits(b.xt, b.ts), 1)), 1))) as tf.Scalar;
-  }), [...net.params.values()]);
-  const byName: Record<string, tf.Tensor> = {};
-  for (const [name, v] of net.params) if (grads[v.name]) byName[name] = grads[v.name];
-  const loss = value.dataSync()[0];
-  value.dispose();
-  return { loss, grads: byName };
+  });
 }
 
 /** The labels of the batch rows for a classifier run, or an error naming the config and the data. */

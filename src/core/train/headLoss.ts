@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { HeadKind } from '../model.js';
 import type { HeadedNet } from '../nn/headedNet.js';
 import type { BatchInputs } from './trainer.js';
+import { namedGrads } from './namedGrads.js';
 
 /** The regression target of a head kind, from the true noise and the backbone's prediction. */
 export function headTarget(kind: HeadKind, eps: tf.Tensor, epsHat: tf.Tensor): tf.Tensor {
@@ -24,15 +25,10 @@ export function headLossAndGrads(net: HeadedNet, b: BatchInputs): { loss: number
   const f = net.backboneForward(b.xt, b.ts, opts);
   const targets = net.headKinds.map((k) => headTarget(k, b.eps, f.eps));
   try {
-    const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+    return namedGrads(net.params, () => {
       const losses = net.headKinds.map((k, i) => tf.mean(tf.square(tf.sub(targets[i], net.applyHead(k, f, { training: true, dropoutSeed: b.dropoutSeed })))));
       return tf.addN(losses) as tf.Scalar;
-    }), [...net.params.values()]);
-    const byName: Record<string, tf.Tensor> = {};
-    for (const [name, v] of net.params) if (grads[v.name]) byName[name] = grads[v.name];
-    const loss = value.dataSync()[0];
-    value.dispose();
-    return { loss, grads: byName };
+    });
   } finally {
     tf.dispose([f.eps, f.features, ...(f.embAct ? [f.embAct] : []), ...targets]);
   }

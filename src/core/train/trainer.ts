@@ -23,6 +23,7 @@ import type { TrainConfig } from './config.js';
 import { DataParallel, shardSizes } from './dataParallel.js';
 import { HeadedNet, checkBackbone } from '../nn/headedNet.js';
 import { headLossAndGrads } from './headLoss.js';
+import { namedGrads } from './namedGrads.js';
 import { NoisyClassifierNet } from '../nn/noisyClassifier.js';
 import { classifierLabels, classifierLossAndGrads } from './classifierLoss.js';
 
@@ -106,15 +107,10 @@ export function batchInputs(step: number, c: TrainConfig, sch: Schedule, data: D
 export function lossAndGrads(net: TrainableNet, b: BatchInputs): { loss: number; grads: Record<string, tf.Tensor> } {
   if (net instanceof HeadedNet) return headLossAndGrads(net, b);
   if (net instanceof NoisyClassifierNet) return classifierLossAndGrads(net, b);
-  const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+  return namedGrads(net.params, () => {
     const out = net.apply(b.xt, b.ts, { training: true, dropoutSeed: b.dropoutSeed, labels: b.labels });
     return tf.mean(tf.square(tf.sub(b.eps, out))) as tf.Scalar;
-  }), [...net.params.values()]);
-  const byName: Record<string, tf.Tensor> = {};
-  for (const [name, v] of net.params) if (grads[v.name]) byName[name] = grads[v.name];
-  const loss = value.dataSync()[0];
-  value.dispose();
-  return { loss, grads: byName };
+  });
 }
 
 /** Clip, Adam, EMA and step += 1 (disposes `grads`); returns the gradient norm before clipping. */
