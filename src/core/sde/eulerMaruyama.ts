@@ -46,7 +46,12 @@ export function reverseSdeSample(sde: Sde, score: ScoreModel, xT: tf.Tensor, gri
     x = next;
     opts.onStep?.(grid[i + 1]);
   }
-  if (opts.denoise === false) return x;
+  return finishReverse(sde, score, x, grid, opts.denoise);
+}
+
+/** The end of a reverse run at the grid's last time: x itself, or Tweedie's E[x_0 | x] (default); disposes x then. */
+export function finishReverse(sde: Sde, score: ScoreModel, x: tf.Tensor, grid: readonly number[], denoise = true): tf.Tensor {
+  if (!denoise) return x;
   const x0 = tweedieDenoise(sde, score, x, grid[grid.length - 1]);
   x.dispose();
   return x0;

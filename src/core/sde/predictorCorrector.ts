@@ -9,8 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Sde } from './sde.js';
 import type { ScoreModel } from './score.js';
-import { tweedieDenoise } from './score.js';
-import { eulerMaruyamaStep, type ReverseSampleOptions } from './eulerMaruyama.js';
+import { eulerMaruyamaStep, finishReverse, type ReverseSampleOptions } from './eulerMaruyama.js';
 
 export interface CorrectorOptions {
   /** target signal-to-noise ratio r (default 0.16) */
@@ -52,8 +51,5 @@ export function pcSample(sde: Sde, score: ScoreModel, xT: tf.Tensor, grid: reado
     x = next;
     opts.onStep?.(grid[i + 1]);
   }
-  if (opts.denoise === false) return x;
-  const x0 = tweedieDenoise(sde, score, x, grid[grid.length - 1]);
-  x.dispose();
-  return x0;
+  return finishReverse(sde, score, x, grid, opts.denoise);
 }
