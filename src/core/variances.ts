@@ -69,11 +69,14 @@ export interface PixelVarianceRule {
 
 export const PIXEL_VARIANCE_NAMES: readonly HeadKind[] = ['sn', 'npr'];
 
+/** Whether a variance name is read from a variance head (sn, npr). */
+export function isHeadVariance(name: string): name is HeadKind {
+  return (PIXEL_VARIANCE_NAMES as readonly string[]).includes(name);
+}
+
 export function pixelVarianceRule(name: string, range: DataRange): PixelVarianceRule {
-  if (!(PIXEL_VARIANCE_NAMES as readonly string[]).includes(name)) {
-    throw new Error(`unknown per-pixel variance rule "${name}"; allowed: ${PIXEL_VARIANCE_NAMES.join(', ')}`);
-  }
-  return { name: name as HeadKind, perPixel: true, range };
+  if (!isHeadVariance(name)) throw new Error(`unknown per-pixel variance rule "${name}"; allowed: ${PIXEL_VARIANCE_NAMES.join(', ')}`);
+  return { name, perPixel: true, range };
 }
 
 /**
@@ -101,7 +104,7 @@ export const ALL_VARIANCE_NAMES: readonly string[] = [...VARIANCE_NAMES, ...PIXE
 
 /** A scalar or per-pixel rule by name (the registry experiment files and CLIs use). */
 export function anyVarianceRule(name: string, inputs: VarianceInputs): VarianceRule | PixelVarianceRule {
-  if ((PIXEL_VARIANCE_NAMES as readonly string[]).includes(name)) return pixelVarianceRule(name, inputs.range);
+  if (isHeadVariance(name)) return pixelVarianceRule(name, inputs.range);
   if (!(VARIANCE_NAMES as readonly string[]).includes(name)) {
     throw new Error(`unknown variance rule "${name}"; allowed: ${ALL_VARIANCE_NAMES.join(', ')}`);
   }

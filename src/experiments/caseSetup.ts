@@ -4,7 +4,8 @@
  */
 import { makeSchedule, type Schedule } from '../core/schedule.js';
 import type { Dataset } from '../core/data/dataset.js';
-import type { DataRange, EpsModel, HeadKind } from '../core/model.js';
+import type { DataRange, EpsModel } from '../core/model.js';
+import { isHeadVariance } from '../core/variances.js';
 import { requireHeadModel, sampleDim } from '../core/model.js';
 import { deriveSeed } from '../core/rng.js';
 import { gaussianDataset, gmmDataset, rademacherDataset, randomGmm } from '../core/data/toy.js';
@@ -103,7 +104,7 @@ export async function buildCase(c: CaseSpec, rootSeed: number): Promise<CaseSetu
     }
     model = loaded.net;
     exact = null;
-    const kinds = [...new Set(c.sweep.methods.map((m) => m.variance).filter((v): v is HeadKind => v === 'sn' || v === 'npr'))];
+    const kinds = [...new Set(c.sweep.methods.map((m) => m.variance).filter(isHeadVariance))];
     if (kinds.length > 0) requireHeadModel(model, kinds, `case ${c.id}: field "model.path" (${c.model.path}): the sweep's variance`);
   } else if (c.model.kind === 'empirical') {
     model = GmmOracle.empirical(train, schedule);

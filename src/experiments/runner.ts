@@ -23,8 +23,7 @@ import { loadMsEps, saveMsEps } from '../estimators/msEpsArtifact.js';
 import { exactNelbo } from '../estimators/exactNelbo.js';
 import { computeNllStats, pixelJumpKey, type NllStats, type PixelJump } from '../core/likelihood/termStats.js';
 import { nelboFromStats, pixelJumpsOf, toBitsPerDim, type NelboCell } from '../core/likelihood/nelbo.js';
-import { anyVarianceRule, isPixelRule, PIXEL_VARIANCE_NAMES } from '../core/variances.js';
-import type { HeadKind } from '../core/model.js';
+import { anyVarianceRule, isHeadVariance, isPixelRule } from '../core/variances.js';
 import { epsNetworkOf } from '../core/nn/headedNet.js';
 import { NoiseSource } from '../core/rng.js';
 import type { ProcessName } from '../core/posterior.js';
@@ -164,7 +163,7 @@ function rowsPerGroup(g: MetricGroup, setup: CaseSetup, cell: Cell): number {
 
 /** The closed-form NLL row exists for exact models with scalar variance rules. */
 function hasExactRow(setup: CaseSetup, cell: Cell): boolean {
-  return setup.exact !== null && !PIXEL_VARIANCE_NAMES.includes(cell.method.variance as HeadKind);
+  return setup.exact !== null && !isHeadVariance(cell.method.variance);
 }
 
 /** The NELBO description of a cell: process, eta, variance rule and trajectory. */

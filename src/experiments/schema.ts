@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { PROCESS_NAMES } from '../core/posterior.js';
 import { CONTINUOUS_SAMPLER_NAMES } from '../core/sde/registry.js';
-import { ALL_VARIANCE_NAMES } from '../core/variances.js';
+import { ALL_VARIANCE_NAMES, isHeadVariance } from '../core/variances.js';
 import { SCHEDULE_NAMES } from '../core/schedule.js';
 
 const positiveInt = z.number().int().positive();
@@ -264,10 +264,10 @@ function checkSemantics(e: ExperimentSpec, file: string): void {
       if (m.metrics.includes('accuracy') && c.data.kind !== 'mnist') {
         throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.metrics": "accuracy" is judged by the shipped MNIST classifier and needs data kind "mnist" (got "${c.data.kind}")`);
       }
-      if ((m.variance === 'sn' || m.variance === 'npr') && m.metrics.includes('nll') && m.sampler !== 'ddpm') {
+      if (isHeadVariance(m.variance) && m.metrics.includes('nll') && m.sampler !== 'ddpm') {
         throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.metrics": the NLL of per-pixel variance "${m.variance}" is defined for sampler "ddpm" only (Extended-Analytic-DPM nelbo_dtdpm); use metrics ["fid"] for sampler "${m.sampler}"`);
       }
-      if ((m.variance === 'sn' || m.variance === 'npr') && c.model.kind !== 'checkpoint') {
+      if (isHeadVariance(m.variance) && c.model.kind !== 'checkpoint') {
         throw new Error(`${file}: field "cases.${ci}.sweep.methods.${mi}.variance": "${m.variance}" needs a checkpoint with variance heads (model kind "checkpoint" of a heads run, configs/mnist-heads.json); model kind "${c.model.kind}" has none`);
       }
       if (Array.isArray(m.trajectory) && m.trajectory.some((n) => n > c.schedule.N)) {
