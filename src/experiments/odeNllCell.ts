@@ -13,7 +13,7 @@ import { scoreFromEpsModel } from '../core/sde/score.js';
 import { odeLogLikelihood } from '../core/sde/likelihood.js';
 import { bitsPerDim, uniformDequantise } from '../core/sde/dequantise.js';
 import type { CaseSetup } from './caseSetup.js';
-import type { CaseSpec } from './schema.js';
+import { ODE_NLL_DEFAULTS, type CaseSpec } from './schema.js';
 
 export interface OdeNllResult {
   bpd: { mean: number; stderr: number; n: number };
@@ -29,7 +29,7 @@ function meanStderr(v: Float64Array): { mean: number; stderr: number } {
 }
 
 export function odeNllOfCase(c: CaseSpec, setup: CaseSetup, progress: (done: number, total: number) => void = () => {}): OdeNllResult {
-  const opts = c.odeNll ?? { probes: 1, rtol: 1e-5, atol: 1e-5 };
+  const opts = c.odeNll ?? ODE_NLL_DEFAULTS;
   const sde = vpSdeForSchedule(setup.schedule);
   const score = scoreFromEpsModel(setup.model, sde, { schedule: setup.schedule });
   const noise = new NoiseSource(setup.seeds.nll);

@@ -118,6 +118,9 @@ export const methodSchema = z.strictObject({
   guidance: guidanceSchema.optional(),
 });
 
+/** The ode-nll settings of a case without an `odeNll` block (and each field's default). */
+export const ODE_NLL_DEFAULTS = { probes: 1, rtol: 1e-5, atol: 1e-5 } as const;
+
 export const caseSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'use lower-case letters, digits and dashes'),
   title: z.string(),
@@ -141,7 +144,11 @@ export const caseSchema = z.strictObject({
   }),
   nll: z.strictObject({ images: positiveInt, batchSize: positiveInt.default(250) }),
   /** the ode-nll metric: Hutchinson probes per image and the RK45 tolerances (same test images as nll) */
-  odeNll: z.strictObject({ probes: positiveInt.default(1), rtol: z.number().positive().default(1e-5), atol: z.number().positive().default(1e-5) }).optional(),
+  odeNll: z.strictObject({
+    probes: positiveInt.default(ODE_NLL_DEFAULTS.probes),
+    rtol: z.number().positive().default(ODE_NLL_DEFAULTS.rtol),
+    atol: z.number().positive().default(ODE_NLL_DEFAULTS.atol),
+  }).optional(),
   /**
    * Frechet distance of samples to a data split: CIFAR-10 in InceptionV3 pool features (pytorch-fid), MNIST in the
    * shipped classifier's features, toy data in raw coordinates

@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { perturbParams } from '../helpers.js';
 import { loadExperiment } from '../../src/experiments/registry.js';
 import { runExperiment } from '../../src/experiments/runner.js';
 import { readRows, rewriteRows, type ResultRow } from '../../src/experiments/resultsCsv.js';
 import { createUNet, type UNetConfig } from '../../src/core/nn/unet.js';
 import { writeCheckpoint } from '../../src/core/train/checkpoint.js';
-import { fillNormal } from '../../src/core/rng.js';
 import { INCEPTION_ENV } from '../../src/estimators/fid/inception.js';
 import { CIFAR10_ENV } from '../../src/core/data/cifar10.js';
 import { FIXTURE_TEST_RECORDS, FIXTURE_TRAIN_RECORDS, writeFixture } from '../data/cifar10Fixture.js';
@@ -24,14 +24,7 @@ const TINY_UNET: UNetConfig = { imageSize: 32, inChannels: 3, baseChannels: 8, c
 /** A random tiny UNet (weights perturbed so that eps_theta is not identically 0) saved as a checkpoint for `schedule`. */
 function writeTinyCheckpoint(dir: string, schedule: { name: string; N: number }): void {
   const net = createUNet(TINY_UNET, 11);
-  let k = 0;
-  for (const v of net.params.values()) {
-    const noise = new Float32Array(v.size);
-    fillNormal(noise, 0, noise.length, 100 + k++);
-    const t = tf.tidy(() => tf.add(v, tf.mul(tf.tensor(noise, v.shape), 0.02)));
-    v.assign(t);
-    t.dispose();
-  }
+  perturbParams(net.params, 0.02, 100);
   writeCheckpoint(dir, { arch: { kind: 'unet', config: TINY_UNET }, schedule, timestepInput: 'n', step: 0, seed: 11, data: null, ema: null, adam: null, training: null }, { params: net.params });
   net.dispose();
 }

@@ -9,39 +9,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { perturbParams } from '../helpers.js';
 import { loadExperiment } from '../../src/experiments/registry.js';
 import { runExperiment } from '../../src/experiments/runner.js';
 import { readRows, type ResultRow } from '../../src/experiments/resultsCsv.js';
 import { createUNet, type UNetConfig } from '../../src/core/nn/unet.js';
 import { HeadedNet } from '../../src/core/nn/headedNet.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/core/train/checkpoint.js';
-import { fillNormal } from '../../src/core/rng.js';
 
 const TINY: UNetConfig = { imageSize: 28, inChannels: 1, baseChannels: 8, channelMult: [1, 1], numResBlocks: 1, attnResolutions: [], dropout: 0 };
 const SCHEDULE = { name: 'linear', N: 1000 };
-
-/** Add N(0, scale^2) noise to every variable (seeded), so that outputs are not identically 0. */
-function perturb(params: Map<string, tf.Variable>, scale: number, seed: number): void {
-  let k = 0;
-  for (const v of params.values()) {
-    const noise = new Float32Array(v.size);
-    fillNormal(noise, 0, noise.length, seed + k++);
-    const t = tf.tidy(() => tf.add(v, tf.mul(tf.tensor(noise, v.shape), scale)));
-    v.assign(t);
-    t.dispose();
-  }
-}
 
 /** A random tiny backbone and a heads checkpoint (SN + NPR, random) on it. */
 function writeModels(root: string): { backbone: string; heads: string } {
   const backbone = join(root, 'backbone');
   const unet = createUNet(TINY, 11);
-  perturb(unet.params, 0.02, 100);
+  perturbParams(unet.params, 0.02, 100);
   writeCheckpoint(backbone, { arch: { kind: 'unet', config: TINY }, schedule: SCHEDULE, timestepInput: 'n', step: 0, seed: 11, data: null, ema: null, adam: null, training: null }, { params: unet.params });
   const ref = { path: backbone, weightsSha256: readCheckpoint(backbone).manifest.weightsSha256 };
   const config = { backbone, heads: ['sn', 'npr'] as ('sn' | 'npr')[], mode: 'simple' as const, backboneDropout: true };
   const net = new HeadedNet(unet, config, ref, SCHEDULE, 12);
-  perturb(net.params, 0.3, 200);
+  perturbParams(net.params, 0.3, 200);
   const heads = join(root, 'heads');
   writeCheckpoint(heads, { arch: { kind: 'heads', config }, schedule: SCHEDULE, timestepInput: 'n', step: 0, seed: 12, backbone: ref, data: null, ema: null, adam: null, training: null }, { params: net.params });
   net.dispose();

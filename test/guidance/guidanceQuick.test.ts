@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { perturbParams } from '../helpers.js';
 import { loadExperiment } from '../../src/experiments/registry.js';
 import { runExperiment } from '../../src/experiments/runner.js';
 import { readRows, type ResultRow } from '../../src/experiments/resultsCsv.js';
@@ -17,7 +18,6 @@ import { createUNet, type UNetConfig } from '../../src/core/nn/unet.js';
 import { NoisyClassifierNet, type NoisyClassifierConfig } from '../../src/core/nn/noisyClassifier.js';
 import { writeCheckpoint } from '../../src/core/train/checkpoint.js';
 import type { ArchSpec, TrainableNet } from '../../src/core/nn/network.js';
-import { fillNormal } from '../../src/core/rng.js';
 
 const TINY_UNET: UNetConfig = { imageSize: 28, inChannels: 1, baseChannels: 8, channelMult: [1, 1], numResBlocks: 1, attnResolutions: [], dropout: 0 };
 const TINY_CLASSIFIER: NoisyClassifierConfig = { body: 'conv', imageSize: 28, inChannels: 1, channels: [8, 16], numClasses: 10, timeEmbDim: 8 };
@@ -25,14 +25,7 @@ const SCHEDULE = { name: 'linear', N: 1000 };
 
 /** Perturb a fresh network's weights (so that its outputs depend on every input) and save it as a checkpoint. */
 function writeTiny(dir: string, net: TrainableNet, arch: ArchSpec): void {
-  let k = 0;
-  for (const v of net.params.values()) {
-    const noise = new Float32Array(v.size);
-    fillNormal(noise, 0, noise.length, 300 + k++);
-    const t = tf.tidy(() => tf.add(v, tf.mul(tf.tensor(noise, v.shape), 0.05)));
-    v.assign(t);
-    t.dispose();
-  }
+  perturbParams(net.params, 0.05, 300);
   writeCheckpoint(dir, { arch, schedule: SCHEDULE, timestepInput: 'n', step: 0, seed: 7, data: null, ema: null, adam: null, training: null }, { params: net.params });
   net.dispose();
 }
