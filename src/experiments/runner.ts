@@ -11,7 +11,7 @@ import { expandCells, unionOfSteps, type Cell } from './cells.js';
 import { appendRows, readRows, rewriteRows, type ResultRow } from './resultsCsv.js';
 import { markdownTable } from './report.js';
 import { runMeta } from './meta.js';
-import { writeReportPlots } from './plots/writeSvg.js';
+import { hasMetricVsKPlot, writeReportPlots } from './plots/writeSvg.js';
 import { featureSpace, fidFeatures, fidOfCell, fidSkipReason, guidanceCheckpointProblem, redrawCellGrid, withoutFid, type FidContext, type FidFeatures } from './fidCell.js';
 import { guidanceReport } from './plots/accuracyVsFid.js';
 import { odeNllOfCase } from './odeNllCell.js';
@@ -283,7 +283,7 @@ export async function writeReport(e: ExperimentSpec, outDir: string): Promise<vo
     if (caseRows.length === 0 || !existsSync(msPath)) continue;
     artifacts[c.id] = loadMsEps(msPath);
     parts.push(caseReport(c, caseRows, artifacts[c.id]), '');
-    const plots = ['bpd_total', 'bpd_total_exact', 'fid'].filter((m) => caseRows.some((r) => r.metric === m));
+    const plots = ['bpd_total', 'bpd_total_exact', 'fid'].filter((m) => hasMetricVsKPlot(caseRows, m));
     parts.push(plots.map((m) => `![${m} against K](plot-${c.id}-${m}.svg)`).join(' '), `![msEps](ms_eps-${c.id}.svg)`, '');
   }
   parts.push(...await guidanceReport(e, rows, outDir));

@@ -26,11 +26,12 @@ describe('guidance report: accuracy against FID', () => {
     const { spec } = loadExperiment('guidance-mnist');
     const rows = fakeRows();
     const pts = guidancePoints(spec, rows);
-    expect(pts.length).to.equal(10);
+    const cells = spec.cases[0].sweep.methods.length + spec.cases[1].sweep.methods.length;
+    expect(pts.length).to.equal(cells);
     expect(new Set(pts.map((p) => p.series))).to.deep.equal(new Set(['classifier guidance (γ)', 'classifier-free guidance (w)']));
-    expect(pts.filter((p) => p.series.startsWith('classifier guidance')).map((p) => p.strength)).to.deep.equal([0, 0.5, 1, 2, 4]);
+    expect(pts.filter((p) => p.series.startsWith('classifier guidance')).map((p) => p.strength)).to.deep.equal([0, 1, 2, 4, 8, 16]);
     // a method without its fid row gives no point
-    expect(guidancePoints(spec, rows.filter((r) => !(r.metric === 'fid' && r.method === spec.cases[0].sweep.methods[0].label))).length).to.equal(9);
+    expect(guidancePoints(spec, rows.filter((r) => !(r.metric === 'fid' && r.method === spec.cases[0].sweep.methods[0].label))).length).to.equal(cells - 1);
   });
 
   it('writes accuracy-vs-fid.svg and a markdown table', async () => {
@@ -38,7 +39,7 @@ describe('guidance report: accuracy against FID', () => {
     try {
       const { spec } = loadExperiment('guidance-mnist');
       const md = (await guidanceReport(spec, fakeRows(), dir)).join('\n');
-      expect(md).to.include('| classifier guidance (γ) | 4 | 25 | 90.0% ± 1.0% | 10.000 |');
+      expect(md).to.include('| classifier guidance (γ) | 8 | 25 | 90.0% ± 1.0% | 10.000 |');
       const svg = readFileSync(join(dir, 'accuracy-vs-fid.svg'), 'utf8');
       expect(svg.startsWith('<svg')).to.equal(true);
       expect(svg).to.include('guided class accuracy');

@@ -49,12 +49,16 @@ describe('guidance-mnist --quick on tiny random checkpoints', function () {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
+  /** Guided methods per case of the shipped experiment (classifier guidance, classifier-free guidance). */
+  const strengths = loadExperiment('guidance-mnist').spec.cases.map((c) => c.sweep.methods.length);
+  const cells = strengths[0] + strengths[1];
+
   /** The shipped experiment with --quick, 12 samples per cell at K = 3, FID reference = the first 100 train digits. */
   const quickSpec = (paths: { unet: string; cfg: string; classifier: string }) => loadExperiment('guidance-mnist', {
     quick: true,
     set: [
       `cases.0.model.path=${paths.unet}`,
-      ...[0, 1, 2, 3, 4].map((mi) => `cases.0.sweep.methods.${mi}.guidance.classifier=${paths.classifier}`),
+      ...Array.from({ length: strengths[0] }, (_, mi) => `cases.0.sweep.methods.${mi}.guidance.classifier=${paths.classifier}`),
       `cases.1.model.path=${paths.cfg}`,
       'quick.images=12', 'quick.K=[3]',
       'cases.0.fid.referenceImages=100', 'cases.1.fid.referenceImages=100',
@@ -80,12 +84,12 @@ describe('guidance-mnist --quick on tiny random checkpoints', function () {
     const spec = quickSpec({ unet, cfg: cfgUnet, classifier });
     await runExperiment(spec, { outDir: out, backend: tf.getBackend(), file: 'guidance-mnist.json', workers: 1, log: () => {} });
     rows = readRows(join(out, 'results.csv'));
-    expect(rows.length).to.equal(20); // 2 cases x 5 strengths x (accuracy, fid)
-    for (const c of ['classifier-guidance', 'classifier-free-guidance']) {
+    expect(rows.length).to.equal(2 * cells); // every strength of both cases x (accuracy, fid)
+    ['classifier-guidance', 'classifier-free-guidance'].forEach((c, ci) => {
       const mine = rows.filter((r) => r.case === c);
-      expect(mine.filter((r) => r.metric === 'accuracy').length, c).to.equal(5);
-      expect(mine.filter((r) => r.metric === 'fid').length, c).to.equal(5);
-    }
+      expect(mine.filter((r) => r.metric === 'accuracy').length, c).to.equal(strengths[ci]);
+      expect(mine.filter((r) => r.metric === 'fid').length, c).to.equal(strengths[ci]);
+    });
     for (const r of rows) {
       expect(Number(r.K)).to.equal(3);
       expect(Number(r.n)).to.equal(12);
@@ -107,6 +111,10 @@ describe('guidance-mnist --quick on tiny random checkpoints', function () {
     expect(md).to.include('Guided class accuracy of 12 samples');
     expect(md).to.include('## Guidance: accuracy against FID');
     expect(md).to.include('![guided class accuracy against FID](accuracy-vs-fid.svg)');
+    // every image the report links exists (one K per cell: no metric-vs-K plots, so none are linked)
+    const links = [...md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+    expect(links.filter((f) => f.startsWith('plot-'))).to.deep.equal([]);
+    for (const f of links) expect(existsSync(join(out, f)), f).to.equal(true);
     const svg = readFileSync(join(out, 'accuracy-vs-fid.svg'), 'utf8');
     expect(svg).to.include('<svg');
     expect(svg).to.include('classifier-free guidance (w)');
@@ -114,8 +122,8 @@ describe('guidance-mnist --quick on tiny random checkpoints', function () {
 
     const lines: string[] = [];
     await runExperiment(spec, { outDir: out, backend: tf.getBackend(), file: 'guidance-mnist.json', workers: 1, log: (m) => lines.push(m) });
-    expect(lines.join('\n')).to.match(/all 5 cells are already in/);
-    expect(readRows(join(out, 'results.csv')).length).to.equal(20);
+    expect(lines.join('\n')).to.match(new RegExp(`all ${strengths[1]} cells are already in`));
+    expect(readRows(join(out, 'results.csv')).length).to.equal(2 * cells);
   });
 
   it('guided cells sampled by 2 worker processes give the same rows as in one process', async () => {

@@ -51,7 +51,7 @@ export function accuracyVsFidSpec(points: readonly GuidancePoint[], title: strin
   const color = { field: 'series', type: 'nominal', scale: { domain: series }, legend: { title: 'guidance', orient: 'bottom', direction: 'vertical' } } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, subtitle: ['points labelled by the guidance strength (γ or w); larger strength: higher accuracy, less diversity'] },
+    title: { text: title, subtitle: ['points labelled by the guidance strength (γ or w), joined in order of increasing strength'] },
     width: 440,
     height: 300,
     config: PLOT_CONFIG,

@@ -17,6 +17,12 @@ export function writeSvg(path: string, svg: string): void {
 /** A case id or metric name made safe for a file name. */
 const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
+/** Whether `metric` has finite values at 2 or more K in the rows of one case (a metric-vs-K plot needs them). */
+export function hasMetricVsKPlot(caseRows: readonly ResultRow[], metric: string): boolean {
+  const Ks = new Set(caseRows.filter((r) => r.metric === metric && finiteOrUndefined(r.value) !== undefined).map((r) => Number(r.K)));
+  return Ks.size >= 2;
+}
+
 /**
  * Write `plot-<case>-<metric>.svg` for every case × metric in `rows` that has finite values at 2 or more K,
  * and `ms_eps-<case>.svg` for every artifact (keyed by case id). Returns the written paths, in that order.
@@ -29,8 +35,7 @@ export async function writeReportPlots(
   for (const c of cases) {
     const caseRows = rows.filter((r) => String(r.case) === c);
     for (const metric of [...new Set(caseRows.map((r) => String(r.metric)))]) {
-      const Ks = new Set(caseRows.filter((r) => r.metric === metric && finiteOrUndefined(r.value) !== undefined).map((r) => Number(r.K)));
-      if (Ks.size < 2) continue;
+      if (!hasMetricVsKPlot(caseRows, metric)) continue;
       const path = join(outDir, `plot-${fileSafe(c)}-${fileSafe(metric)}.svg`);
       writeSvg(path, await metricVsKSvg(caseRows, { metric }));
       written.push(path);
