@@ -14,7 +14,7 @@ function fakeRows(): ResultRow[] {
   for (const c of spec.cases) {
     c.sweep.methods.forEach((m, i) => {
       const base = { experiment: spec.name, case: c.id, data: '', model: '', schedule: 'linear', N: 1000, method: m.label, sampler: 'ddim', variance: 'small', eta: 0, trajectory: 'even', K: 25, steps: '', clip_pixel: 0, n: 1000, seed: 1, backend: 'cpu' };
-      rows.push({ ...base, metric: 'accuracy', value: 0.5 + 0.1 * i + (c.id.includes('free') ? 0.03 : 0), stderr: 0.01 });
+      rows.push({ ...base, metric: 'accuracy', value: 0.5 + 0.04 * i + (c.id.includes('free') ? 0.03 : 0), stderr: 0.01 });
       rows.push({ ...base, metric: 'fid', value: 2 + i * i * 0.5, stderr: '' });
     });
   }
@@ -28,8 +28,13 @@ describe('guidance report: accuracy against FID', () => {
     const pts = guidancePoints(spec, rows);
     const cells = spec.cases[0].sweep.methods.length + spec.cases[1].sweep.methods.length;
     expect(pts.length).to.equal(cells);
-    expect(new Set(pts.map((p) => p.series))).to.deep.equal(new Set(['classifier guidance (γ)', 'classifier-free guidance (w)']));
+    // classifier-free guidance runs with DDIM and DDPM, so every series names its sampler
+    expect(new Set(pts.map((p) => p.series))).to.deep.equal(new Set(['classifier guidance (γ), DDIM', 'classifier-free guidance (w), DDIM', 'classifier-free guidance (w), DDPM']));
     expect(pts.filter((p) => p.series.startsWith('classifier guidance')).map((p) => p.strength)).to.deep.equal([0, 1, 2, 4, 8, 16]);
+    expect(pts.filter((p) => p.series.endsWith('DDPM')).map((p) => p.strength)).to.deep.equal([0, 0.5, 1, 2, 4]);
+    // with one sampler the series are the guidance kinds alone
+    const ddimOnly = { ...spec, cases: spec.cases.map((c) => ({ ...c, sweep: { ...c.sweep, methods: c.sweep.methods.filter((m) => m.sampler === 'ddim') } })) };
+    expect(new Set(guidancePoints(ddimOnly, rows).map((p) => p.series))).to.deep.equal(new Set(['classifier guidance (γ)', 'classifier-free guidance (w)']));
     // a method without its fid row gives no point
     expect(guidancePoints(spec, rows.filter((r) => !(r.metric === 'fid' && r.method === spec.cases[0].sweep.methods[0].label))).length).to.equal(cells - 1);
   });
@@ -39,7 +44,7 @@ describe('guidance report: accuracy against FID', () => {
     try {
       const { spec } = loadExperiment('guidance-mnist');
       const md = (await guidanceReport(spec, fakeRows(), dir)).join('\n');
-      expect(md).to.include('| classifier guidance (γ) | 8 | 25 | 90.0% ± 1.0% | 10.000 |');
+      expect(md).to.include('| classifier guidance (γ), DDIM | 8 | 25 | 66.0% ± 1.0% | 10.000 |');
       const svg = readFileSync(join(dir, 'accuracy-vs-fid.svg'), 'utf8');
       expect(svg.startsWith('<svg')).to.equal(true);
       expect(svg).to.include('guided class accuracy');

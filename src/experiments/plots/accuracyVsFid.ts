@@ -1,6 +1,6 @@
 /**
  * The fidelity/diversity trade-off of guidance (Dhariwal & Nichol 2021 Fig. 3; Ho & Salimans 2022 Fig. 2): guided
- * class accuracy against FID, one curve per guidance kind (and K), points ordered and labelled by the guidance
+ * class accuracy against FID, one curve per guidance kind (and sampler and K), points ordered and labelled by the guidance
  * strength (gamma or w). Also the markdown table and image link of the report.
  */
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { writeSvg } from './writeSvg.js';
 export interface GuidancePoint {
   series: string;
   method: string;
+  sampler: string;
   strength: number;
   K: number;
   accuracy: number;
@@ -34,10 +35,13 @@ export function guidancePoints(e: ExperimentSpec, rows: readonly ResultRow[]): G
         const a = finiteOrUndefined(acc?.value);
         const f = finiteOrUndefined(fid?.value);
         if (a === undefined || f === undefined) continue;
-        points.push({ series: guidanceKindName(m.guidance), method: m.label, strength: guidanceStrength(m.guidance), K, accuracy: a, accuracyStderr: finiteOrUndefined(acc?.stderr), fid: f });
+        points.push({ series: guidanceKindName(m.guidance), method: m.label, sampler: m.sampler, strength: guidanceStrength(m.guidance), K, accuracy: a, accuracyStderr: finiteOrUndefined(acc?.stderr), fid: f });
       }
     }
   }
+  // one curve per guidance kind, and per sampler and K when the experiment has several
+  const samplers = new Set(points.map((p) => p.sampler));
+  if (samplers.size > 1) points.forEach((p) => { p.series = `${p.series}, ${p.sampler.toUpperCase()}`; });
   const Ks = new Set(points.map((p) => p.K));
   if (Ks.size > 1) points.forEach((p) => { p.series = `${p.series}, K=${p.K}`; });
   return points;
